@@ -1,0 +1,324 @@
+// steady/context.hpp — what an actor sees of the runtime: its identity, the run loop test, and the waits.
+//
+// The shape of every actor:
+//
+//   steady::Task relay(steady::Context& ctx, steady::Rx<Item>& in, steady::Tx<Item>& out) {
+//     while (ctx.is_running([&] { return in.is_closed_and_empty() && out.mark_closed(); })) {
+//       co_await ctx.wait_all(steady::avail(in, 64), steady::vacant(out, 64));   // one consolidated wait per pass
+//       process_batch(in, out);                                                 // non-blocking work, plain function
+//     }
+//   }
+//
+// Waits. Each wait returns a WaitResult: `satisfied` (the condition holds), `timed_out` (a `.timeout(d)` passed) or
+// `shutdown` (the graph is stopping: a wait pending when the stop was requested returns at once; a wait begun during
+// the stop returns as soon as its condition holds, or after a short poll so the actor can vote again). A wait whose
+// condition already holds does not suspend. wait_avail(rx, n) is also satisfied when the channel is closed, with
+// fewer than n left; wait_vacant(tx, n) also when its consumer is gone for good. n is clamped to the capacity.
+//
+// Stop votes. After a stop is requested, is_running(accept) calls `accept` once per pass: returning true (or
+// steady::agree()) ends the loop; false (or steady::veto("why")) keeps the actor running, and the reason appears in
+// the stop report if the graph times out waiting. is_running() without a callable agrees at once.
+//
+// Thread: a Context is used only from its own actor's coroutine.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "channel.hpp"
+#include "detail/actor_core.hpp"
+#include "task.hpp"
+
+namespace steady {
+
+enum class WaitStatus : std::uint8_t { satisfied, timed_out, shutdown };
+
+struct WaitResult {
+  static constexpr std::size_t no_lane = std::numeric_limits<std::size_t>::max();
+  WaitStatus status = WaitStatus::satisfied;
+  // any-of waits: index of the (first) satisfied condition; bundle waits: the ready lane. no_lane otherwise.
+  std::size_t lane = no_lane;
+  [[nodiscard]] bool satisfied() const noexcept { return status == WaitStatus::satisfied; }
+  [[nodiscard]] bool timed_out() const noexcept { return status == WaitStatus::timed_out; }
+  [[nodiscard]] bool shutdown() const noexcept { return status == WaitStatus::shutdown; }
+  explicit operator bool() const noexcept { return satisfied(); }
+};
+
+// A stop vote with a reason (see Context::is_running).
+struct Vote {
+  bool agree = true;
+  std::string reason;
+};
+[[nodiscard]] inline Vote agree() { return {}; }
+[[nodiscard]] inline Vote veto(std::string reason) { return {false, std::move(reason)}; }
+// Agree when every given input is closed and drained; otherwise veto naming the first one that is not.
+template <class... T>
+[[nodiscard]] Vote drained(Rx<T>&... inputs);
+
+// ---- conditions for wait_all / wait_any
+struct Cond {
+  enum class Kind : std::uint8_t { avail, vacant, after, periodic };
+  Kind kind = Kind::after;
+  detail::ChannelCore* channel = nullptr;
+  std::uint64_t units = 0;
+  std::chrono::nanoseconds duration{0};
+  detail::TimePoint at = detail::kNoDeadline;  // resolved when the wait starts
+};
+template <class T>
+[[nodiscard]] Cond avail(Rx<T>& rx, std::uint64_t n) noexcept {
+  return {Cond::Kind::avail, &rx.ring(), n, {}, detail::kNoDeadline};
+}
+template <class T>
+[[nodiscard]] Cond vacant(Tx<T>& tx, std::uint64_t n) noexcept {
+  return {Cond::Kind::vacant, &tx.ring(), n, {}, detail::kNoDeadline};
+}
+// Satisfied once `d` has passed since the wait began.
+[[nodiscard]] inline Cond after(std::chrono::nanoseconds d) noexcept { return {Cond::Kind::after, nullptr, 0, d, {}}; }
+// Satisfied at the actor's next period boundary (see Context::wait_periodic).
+[[nodiscard]] inline Cond periodic(std::chrono::nanoseconds d) noexcept {
+  return {Cond::Kind::periodic, nullptr, 0, d, {}};
+}
+
+namespace detail {
+
+// Non-template condition logic (src/context.cpp).
+bool cond_ready(Cond& c, TimePoint now) noexcept;
+bool cond_arm(Cond& c) noexcept;  // true: already satisfied
+void cond_disarm(Cond& c) noexcept;
+void cond_resolve(Cond& c, ActorCore& core, TimePoint now) noexcept;  // fixes `at` for timer conditions
+void cond_complete(Cond& c, ActorCore& core, TimePoint now) noexcept;  // advances the period when it fired
+
+// The part every awaiter shares: fast path, suspension, shutdown and timeout rules.
+class WaitBase : public PendingWait {
+ public:
+  explicit WaitBase(ActorCore& core) noexcept : core_(core) {}
+  WaitBase(const WaitBase&) = delete;
+  WaitBase& operator=(const WaitBase&) = delete;
+
+  bool await_suspend(std::coroutine_handle<>) noexcept;
+  TimePoint deadline() const noexcept override;
+  bool should_resume(TimePoint now) noexcept override;
+
+ protected:
+  // Returns true when the coroutine may go on without suspending.
+  bool fast_path(bool condition_holds) noexcept;
+
+  ActorCore& core_;
+  TimePoint timeout_at_ = kNoDeadline;
+  TimePoint poll_at_ = kNoDeadline;  // set for waits begun while the graph is stopping
+  TimePoint cond_at_ = kNoDeadline;  // earliest timer condition
+  WaitStatus status_ = WaitStatus::satisfied;
+  bool yield_ = false;
+};
+
+// wait_avail / wait_vacant on one channel: the hot path, fully inline.
+template <bool Avail>
+class ChannelWait final : public WaitBase {
+ public:
+  ChannelWait(ActorCore& core, ChannelCore& ch, std::uint64_t n) noexcept
+      : WaitBase(core), ch_(ch), n_(std::min(n, ch.capacity())) {}
+  ChannelWait& timeout(std::chrono::nanoseconds d) noexcept {
+    timeout_at_ = core_.now() + d;
+    return *this;
+  }
+  bool await_ready() noexcept { return fast_path(ready()); }
+  WaitResult await_resume() const noexcept { return {status_, WaitResult::no_lane}; }
+
+  bool ready() noexcept override { return Avail ? ch_.avail_ready(n_) : ch_.vacant_ready(n_); }
+  bool arm() noexcept override { return Avail ? ch_.arm_avail(n_) : ch_.arm_vacant(n_); }
+  void disarm() noexcept override { Avail ? ch_.disarm_avail() : ch_.disarm_vacant(); }
+
+ private:
+  ChannelCore& ch_;
+  const std::uint64_t n_;
+};
+
+// all-of / any-of over N conditions (also bundles and timers).
+template <std::size_t N>
+class MultiWait final : public WaitBase {
+ public:
+  MultiWait(ActorCore& core, bool all, std::array<Cond, N> conds, std::size_t first_lane = 0) noexcept
+      : WaitBase(core), conds_(conds), all_(all), start_(first_lane % (N == 0 ? 1 : N)) {
+    const TimePoint now = core.now();
+    for (auto& c : conds_) {
+      cond_resolve(c, core, now);
+      if (c.at < cond_at_) cond_at_ = c.at;
+    }
+  }
+  MultiWait& timeout(std::chrono::nanoseconds d) noexcept {
+    timeout_at_ = core_.now() + d;
+    return *this;
+  }
+  bool await_ready() noexcept { return fast_path(ready()); }
+  WaitResult await_resume() noexcept {
+    const TimePoint now = core_.now();
+    if (status_ == WaitStatus::satisfied) {
+      for (auto& c : conds_) cond_complete(c, core_, now);
+    }
+    return {status_, all_ ? WaitResult::no_lane : lane_};
+  }
+
+  bool ready() noexcept override {
+    const TimePoint now = cond_at_ == kNoDeadline ? TimePoint{} : core_.now();
+    if (all_) {
+      for (auto& c : conds_)
+        if (!cond_ready(c, now)) return false;
+      return true;
+    }
+    for (std::size_t k = 0; k < N; ++k) {
+      const std::size_t i = (start_ + k) % N;
+      if (cond_ready(conds_[i], now)) {
+        lane_ = i;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool arm() noexcept override {
+    bool any_holds = false;
+    bool all_hold = true;
+    for (auto& c : conds_) {
+      const bool holds = cond_arm(c);
+      any_holds |= holds;
+      all_hold &= holds;
+    }
+    if (all_ ? all_hold : any_holds) {
+      disarm();
+      return ready();  // also sets lane_
+    }
+    return false;
+  }
+  void disarm() noexcept override {
+    for (auto& c : conds_) cond_disarm(c);
+  }
+
+ private:
+  std::array<Cond, N> conds_;
+  const bool all_;
+  const std::size_t start_;
+  std::size_t lane_ = WaitResult::no_lane;
+};
+
+}  // namespace detail
+
+class Context {
+ public:
+  explicit Context(detail::ActorCore& core) noexcept : core_(core) {}
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // ---- identity
+  [[nodiscard]] const std::string& name() const noexcept { return core_.name; }
+  [[nodiscard]] int suffix() const noexcept { return core_.suffix; }  // -1 when the actor has none
+  [[nodiscard]] const std::string& full_name() const noexcept { return core_.full_name; }  // "name" or "name_3"
+  [[nodiscard]] std::uint64_t restarts() const noexcept { return core_.restarts.load(std::memory_order_relaxed); }
+  [[nodiscard]] detail::TimePoint now() const noexcept { return core_.now(); }
+
+  // ---- the loop test
+  [[nodiscard]] bool is_running() { return is_running([] { return true; }); }
+  template <class Accept>
+  [[nodiscard]] bool is_running(Accept&& accept_stop) {
+    if (!core_.stop_requested()) [[likely]] {
+      core_.passes.fetch_add(1, std::memory_order_relaxed);  // one owner: no contention, just a counter
+      return true;
+    }
+    if (core_.forced_stop()) return false;
+    Vote v = to_vote(accept_stop());
+    if (v.agree) {
+      core_.clear_veto();
+      return false;
+    }
+    core_.record_veto(std::move(v.reason));
+    return true;
+  }
+  // Ask the whole graph to stop (negotiated: every actor votes).
+  void request_shutdown() noexcept;
+
+  // ---- waits on one channel
+  template <class T>
+  [[nodiscard]] detail::ChannelWait<true> wait_avail(Rx<T>& rx, std::uint64_t n) noexcept {
+    return {core_, rx.ring(), n};
+  }
+  template <class T>
+  [[nodiscard]] detail::ChannelWait<false> wait_vacant(Tx<T>& tx, std::uint64_t n) noexcept {
+    return {core_, tx.ring(), n};
+  }
+  // ---- timers
+  // Sleep for d (a shutdown cuts it short).
+  [[nodiscard]] detail::MultiWait<1> wait_for(std::chrono::nanoseconds d) noexcept {
+    return {core_, true, {after(d)}};
+  }
+  // Wake every d, measured from the previous period's deadline, so the work time of a pass does not drift the
+  // schedule. After falling behind by more than a period it starts over from now rather than bursting to catch up.
+  [[nodiscard]] detail::MultiWait<1> wait_periodic(std::chrono::nanoseconds d) noexcept {
+    return {core_, true, {periodic(d)}};
+  }
+  // ---- combinators: one consolidated wait over several conditions (avail, vacant, after, periodic)
+  template <class... C>
+  [[nodiscard]] detail::MultiWait<sizeof...(C)> wait_all(C... conds) noexcept {
+    return {core_, true, {conds...}};
+  }
+  template <class... C>
+  [[nodiscard]] detail::MultiWait<sizeof...(C)> wait_any(C... conds) noexcept {
+    return {core_, false, {conds...}};
+  }
+  // ---- bundles: the result's lane is the ready lane (lanes are tried round-robin for fairness)
+  template <class T, std::size_t N>
+  [[nodiscard]] detail::MultiWait<N> wait_avail_any(RxBundle<T, N>& lanes, std::uint64_t n) noexcept {
+    return {core_, false, lane_conds(lanes, n, [](auto& e, std::uint64_t k) { return avail(e, k); }), next_lane_++};
+  }
+  template <class T, std::size_t N>
+  [[nodiscard]] detail::MultiWait<N> wait_vacant_any(TxBundle<T, N>& lanes, std::uint64_t n) noexcept {
+    return {core_, false, lane_conds(lanes, n, [](auto& e, std::uint64_t k) { return vacant(e, k); }), next_lane_++};
+  }
+  template <class T, std::size_t N>
+  [[nodiscard]] detail::MultiWait<N> wait_avail_all(RxBundle<T, N>& lanes, std::uint64_t n) noexcept {
+    return {core_, true, lane_conds(lanes, n, [](auto& e, std::uint64_t k) { return avail(e, k); })};
+  }
+  template <class T, std::size_t N>
+  [[nodiscard]] detail::MultiWait<N> wait_vacant_all(TxBundle<T, N>& lanes, std::uint64_t n) noexcept {
+    return {core_, true, lane_conds(lanes, n, [](auto& e, std::uint64_t k) { return vacant(e, k); })};
+  }
+
+  [[nodiscard]] detail::ActorCore& core() noexcept { return core_; }
+
+ private:
+  template <class F>
+  static Vote to_vote(F&& r) {
+    if constexpr (std::is_convertible_v<decltype(r), bool>) {
+      return static_cast<bool>(r) ? agree() : veto("its stop condition returned false");
+    } else {
+      return Vote(std::forward<F>(r));
+    }
+  }
+  template <class Lanes, class Make>
+  static auto lane_conds(Lanes& lanes, std::uint64_t n, Make make) noexcept {
+    std::array<Cond, std::tuple_size_v<Lanes>> out{};
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = make(lanes[i], n);
+    return out;
+  }
+  detail::ActorCore& core_;
+  std::size_t next_lane_ = 0;
+};
+
+template <class... T>
+Vote drained(Rx<T>&... inputs) {
+  Vote v;
+  auto check = [&v](auto& rx) {
+    if (!v.agree) return;
+    if (!rx.is_closed()) v = veto("input '" + rx.name() + "' is not closed yet");
+    else if (const auto n = rx.avail_units(); n != 0)
+      v = veto("input '" + rx.name() + "' still holds " + std::to_string(n) + " messages");
+  };
+  (check(inputs), ...);
+  return v;
+}
+
+}  // namespace steady

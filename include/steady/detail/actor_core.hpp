@@ -1,0 +1,119 @@
+// steady/detail/actor_core.hpp — the runtime record of one actor: its scheduling state and what it waits for.
+// Internal: the awaiters in context.hpp talk to it; the executor (src/) owns the loop that resumes it.
+//
+// Scheduling states (one atomic word, any thread may wake):
+//   running  — on its executor's thread right now
+//   waiting  — suspended in a wait, its conditions armed; a wake moves it to ready (exactly once, by CAS)
+//   ready    — queued on its executor; the executor moves it to running (by CAS) before resuming it
+//   finished — its coroutine returned or failed for good
+// A queue entry whose CAS ready→running fails is stale and skipped, so an actor is never resumed twice.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "platform.hpp"
+
+namespace steady {
+class Context;
+}
+
+namespace steady::detail {
+
+class Executor;
+class GraphCore;
+class ChannelCore;
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+inline constexpr TimePoint kNoDeadline = TimePoint::max();
+
+enum class TaskState : std::uint32_t { running, waiting, ready, finished };
+
+// A wait in progress, seen by the executor while the actor is suspended.
+class PendingWait {
+ public:
+  // Condition holds now (called on the actor's thread).
+  virtual bool ready() noexcept = 0;
+  // Arm wake-ups on every channel involved, then re-check; true when the condition already holds (nothing armed).
+  virtual bool arm() noexcept = 0;
+  virtual void disarm() noexcept = 0;
+  // When to look again even without a wake (a timer condition, a timeout, or the shutdown poll).
+  virtual TimePoint deadline() const noexcept = 0;
+  // Whether the actor should be resumed now: condition met, deadline passed, or shutdown cut the wait short.
+  virtual bool should_resume(TimePoint now) noexcept = 0;
+
+ protected:
+  ~PendingWait() = default;
+};
+
+class ActorCore {
+public:
+  ActorCore(GraphCore& graph, const std::atomic<std::uint32_t>& phase, std::string name, int suffix);
+  ActorCore(const ActorCore&) = delete;
+  ActorCore& operator=(const ActorCore&) = delete;
+
+  // Any thread: make a waiting actor runnable. Idempotent; a wake for an actor that is not waiting is dropped
+  // (it re-checks its conditions before it sleeps again, so nothing is lost).
+  void wake() noexcept {
+    auto s = TaskState::waiting;
+    if (state.compare_exchange_strong(s, TaskState::ready, std::memory_order_acq_rel)) schedule();
+  }
+  // Push onto the executor's ready queue; the caller has just moved the state to `ready` (src/executor.cpp).
+  void schedule() noexcept;
+  // Actor thread, inside await_suspend: go to sleep on `w`. Returns false when the actor should continue at once.
+  bool suspend_on(PendingWait& w) noexcept;
+
+  // Graph phase, shared by all its actors: 0 running, 1 stop requested, 2 forced (gave up waiting for votes).
+  [[nodiscard]] bool stop_requested() const noexcept { return phase_->load(std::memory_order_relaxed) >= 1; }
+  [[nodiscard]] bool forced_stop() const noexcept { return phase_->load(std::memory_order_relaxed) >= 2; }
+  // seq_cst read, for the Dekker handshake with request_shutdown() (state store, then phase load).
+  [[nodiscard]] bool stop_requested_fenced() const noexcept { return phase_->load() >= 1; }
+  [[nodiscard]] TimePoint now() const noexcept { return Clock::now(); }
+
+  // ---- identity and placement (immutable once the graph runs)
+  GraphCore& graph;
+  const std::string name;
+  const int suffix;  // -1 = none
+  std::string full_name;
+  Executor* executor = nullptr;
+  bool in_troupe = false;
+  std::uint32_t spin_iterations = 0;  // solo actors: spin this many checks before arming and sleeping
+  std::vector<ChannelCore*> outputs;  // channels it produces into (closed for it when it returns)
+  std::vector<ChannelCore*> inputs;   // channels it consumes from
+
+  // ---- scheduling
+  std::atomic<TaskState> state{TaskState::ready};
+  std::coroutine_handle<> handle;   // the current incarnation's coroutine
+  PendingWait* pending = nullptr;   // set while waiting
+  std::uint64_t wait_seq = 0;       // bumps on every wait, so stale timer entries are ignored
+  std::uint32_t fairness_budget = 0;
+  std::uint32_t fairness_reset = 64;
+  std::chrono::nanoseconds shutdown_poll{std::chrono::milliseconds(10)};
+  std::uint32_t index = 0;  // position in the graph
+
+  // ---- figures (owner thread writes, telemetry reads)
+  std::atomic<std::uint64_t> passes{0};
+  std::atomic<std::uint64_t> restarts{0};
+
+  // ---- stop vote (owner thread writes, the thread that builds the report reads)
+  void record_veto(std::string reason);
+  void clear_veto();
+  [[nodiscard]] std::string last_veto() const;
+  std::atomic<bool> vetoing{false};
+
+  // Periodic wait state: the deadline of the last completed period.
+  TimePoint last_period = kNoDeadline;
+
+ private:
+  const std::atomic<std::uint32_t>* phase_;
+  mutable std::mutex veto_mu_;
+  std::string veto_reason_;
+};
+
+}  // namespace steady::detail

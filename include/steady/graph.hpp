@@ -1,0 +1,251 @@
+// steady/graph.hpp — build a graph of actors and channels, run it, stop it by negotiation.
+//
+//   auto graph = steady::GraphBuilder::for_production().build();
+//   auto [tx, rx] = graph.channel<std::uint64_t>().name("numbers").capacity(1024).build();
+//   auto workers = graph.troupe("workers");                      // several actors taking turns on one thread
+//   graph.actor("producer").run(produce, std::move(tx));          // solo: its own thread
+//   graph.actor("consumer").troupe(workers).run(consume, std::move(rx));
+//   graph.start();
+//   steady::StopReport report = graph.block_until_stopped(std::chrono::seconds(2));
+//
+// Ownership. The graph owns every channel and actor. `run(fn, ends...)` hands the channel ends (and any other
+// arguments) to the graph, which lends them to `fn(ctx, ends&...)` for each incarnation of the actor — a restarted
+// actor gets the same ends back, with their contents. Pass other per-actor values by value (they are stored with the
+// actor) or with std::ref.
+//
+// Placement is configuration, not code: the same actor function runs solo or in a troupe. Channels whose two ends
+// end up on one thread are made "local" (no fences) when the graph starts.
+//
+// Lifecycle: building → running → stop requested → stopped (clean) | stopped unclean. block_until_stopped(timeout)
+// returns once every actor has stopped; the timeout counts from the stop request (by request_shutdown, an actor,
+// SIGINT/SIGTERM in production mode). If actors still veto when it passes, the graph forces them out: their waits
+// return `shutdown` and is_running() returns false; the report is unclean and names each vetoing actor and its reason.
+// An actor whose coroutine returns counts as agreeing, and its outputs are closed for it.
+//
+// Threads: build and start from one thread; request_shutdown from any thread (or a signal); block_until_stopped
+// from one thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "channel.hpp"
+#include "context.hpp"
+#include "stop_report.hpp"
+#include "task.hpp"
+
+namespace steady {
+
+enum class GraphMode { production, testing };
+enum class GraphState { building, running, stop_requested, stopped, stopped_unclean };
+
+class Graph;
+
+// A named group of actors that share one thread, cooperatively. Obtain with Graph::troupe().
+struct Troupe {
+  std::uint32_t id = 0;
+};
+
+struct GraphOptions {
+  GraphMode mode = GraphMode::production;
+  bool handle_signals = true;  // SIGINT/SIGTERM request a stop (production default; off for testing)
+  // Solo actors spin this many condition checks before they arm and sleep (latency knob; 0 = park at once).
+  std::uint32_t default_spin = 256;
+  // A troupe member that passes this many satisfied waits in a row yields to the others.
+  std::uint32_t fairness_budget = 64;
+  // Waits begun while the graph is stopping poll this often, so vetoing actors can vote again.
+  std::chrono::milliseconds shutdown_poll{10};
+};
+
+class GraphBuilder {
+ public:
+  [[nodiscard]] static GraphBuilder for_production();
+  // No signal handlers; meant for tests that build many graphs in one process.
+  [[nodiscard]] static GraphBuilder for_testing();
+  GraphBuilder& handle_signals(bool on) noexcept { o_.handle_signals = on; return *this; }
+  GraphBuilder& default_spin(std::uint32_t checks) noexcept { o_.default_spin = checks; return *this; }
+  GraphBuilder& fairness_budget(std::uint32_t waits) noexcept { o_.fairness_budget = waits; return *this; }
+  GraphBuilder& shutdown_poll(std::chrono::milliseconds p) noexcept { o_.shutdown_poll = p; return *this; }
+  [[nodiscard]] Graph build() const;
+  [[nodiscard]] const GraphOptions& options() const noexcept { return o_; }
+
+ private:
+  GraphOptions o_;
+};
+
+namespace detail {
+class GraphCore;
+
+// How run() learns which channel ends an actor holds: producers, consumers, or neither.
+inline void register_end(auto&, ActorCore&) noexcept {}
+template <class T>
+void register_end(Tx<T>& tx, ActorCore& a);
+template <class T>
+void register_end(Rx<T>& rx, ActorCore& a);
+template <class E, std::size_t N>
+void register_end(std::array<E, N>& lanes, ActorCore& a) {
+  for (auto& e : lanes) register_end(e, a);
+}
+void attach_producer(ChannelCore& ch, ActorCore& a);  // src/graph.cpp: checks single ownership
+void attach_consumer(ChannelCore& ch, ActorCore& a);
+template <class T>
+void register_end(Tx<T>& tx, ActorCore& a) {
+  attach_producer(tx.ring(), a);
+}
+template <class T>
+void register_end(Rx<T>& rx, ActorCore& a) {
+  attach_consumer(rx.ring(), a);
+}
+}  // namespace detail
+
+template <class T>
+class ChannelBuilder {
+ public:
+  ChannelBuilder& capacity(std::uint64_t n) noexcept { capacity_ = n; return *this; }
+  ChannelBuilder& name(std::string n) { name_ = std::move(n); return *this; }
+  ChannelBuilder& label(std::string key, std::string value) {
+    labels_[std::move(key)] = std::move(value);
+    return *this;
+  }
+  [[nodiscard]] std::pair<Tx<T>, Rx<T>> build();
+  // N identical channels named "name[0]".."name[N-1]".
+  template <std::size_t N>
+  [[nodiscard]] std::pair<TxBundle<T, N>, RxBundle<T, N>> build_bundle();
+
+ private:
+  friend class Graph;
+  explicit ChannelBuilder(Graph& g) noexcept : graph_(g) {}
+  Graph& graph_;
+  std::uint64_t capacity_ = 64;
+  std::string name_;
+  std::map<std::string, std::string> labels_;
+};
+
+class ActorBuilder {
+ public:
+  // Instance suffix: actors of one kind are told apart as "name_0", "name_1", ...
+  ActorBuilder& suffix(int n) noexcept { suffix_ = n; return *this; }
+  // Run as a member of this troupe (cooperatively, on the troupe's thread). Default: solo, own thread.
+  ActorBuilder& troupe(Troupe t) noexcept { troupe_ = static_cast<int>(t.id); return *this; }
+  // Pin the actor's thread to this core (solo actors, or the troupe's thread). -1 = no pinning.
+  ActorBuilder& core(int cpu) noexcept { core_ = cpu; return *this; }
+  // Solo actors: spin this many condition checks before sleeping (overrides the graph default).
+  ActorBuilder& spin(std::uint32_t checks) noexcept { spin_ = static_cast<int>(checks); return *this; }
+  // Stack size of the actor's thread (solo actors / the troupe's thread), in bytes. 0 = system default.
+  ActorBuilder& stack_size(std::size_t bytes) noexcept { stack_ = bytes; return *this; }
+
+  // Add the actor. `fn(Context&, Args&...)` must return steady::Task. The graph keeps `args` (channel ends and any
+  // other values) and lends them to each incarnation by reference.
+  template <class F, class... Args>
+  void run(F fn, Args&&... args);
+
+ private:
+  friend class Graph;
+  ActorBuilder(Graph& g, std::string name) : graph_(g), name_(std::move(name)) {}
+  Graph& graph_;
+  std::string name_;
+  int suffix_ = -1;
+  int troupe_ = -1;
+  int core_ = -1;
+  int spin_ = -1;
+  std::size_t stack_ = 0;
+};
+
+class Graph {
+ public:
+  Graph(Graph&&) noexcept;
+  Graph& operator=(Graph&&) noexcept;
+  ~Graph();  // requests a stop and waits for it if the graph is still running
+
+  template <class T>
+  [[nodiscard]] ChannelBuilder<T> channel() {
+    return ChannelBuilder<T>(*this);
+  }
+  [[nodiscard]] ActorBuilder actor(std::string name) { return ActorBuilder(*this, std::move(name)); }
+  [[nodiscard]] Troupe troupe(std::string name);
+
+  void start();
+  // Any thread, idempotent. Pending waits return `shutdown`; actors vote through is_running().
+  void request_shutdown() noexcept;
+  // Block until every actor has stopped. `timeout` counts from the stop request (see the header comment).
+  StopReport block_until_stopped(std::chrono::nanoseconds timeout);
+
+  [[nodiscard]] GraphState state() const noexcept;
+  [[nodiscard]] const GraphOptions& options() const noexcept;
+  [[nodiscard]] detail::GraphCore& core() noexcept { return *core_; }
+
+ private:
+  friend class GraphBuilder;
+  template <class T>
+  friend class ChannelBuilder;
+  friend class ActorBuilder;
+  explicit Graph(const GraphOptions& options);
+
+  struct ActorPlacement {
+    std::string name;
+    int suffix, troupe, core, spin;
+    std::size_t stack;
+  };
+  using Factory = std::function<Task(Context&)>;
+  void add_channel(std::shared_ptr<detail::ChannelCore> ch, std::map<std::string, std::string> labels);
+  detail::ActorCore& add_actor(const ActorPlacement& p);
+  void set_factory(detail::ActorCore& a, Factory f);
+
+  std::unique_ptr<detail::GraphCore> core_;
+};
+
+// ---------------------------------------------------------------- template definitions
+
+template <class T>
+std::pair<Tx<T>, Rx<T>> ChannelBuilder<T>::build() {
+  if (capacity_ == 0) throw std::invalid_argument("channel '" + name_ + "': capacity must be at least 1");
+  auto ring = std::make_shared<detail::Ring<T>>(capacity_, name_);
+  graph_.add_channel(ring, labels_);
+  return {Tx<T>(ring), Rx<T>(ring)};
+}
+
+template <class T>
+template <std::size_t N>
+std::pair<TxBundle<T, N>, RxBundle<T, N>> ChannelBuilder<T>::build_bundle() {
+  std::pair<TxBundle<T, N>, RxBundle<T, N>> out;
+  const std::string base = name_;
+  for (std::size_t i = 0; i < N; ++i) {
+    name_ = base + "[" + std::to_string(i) + "]";
+    labels_["lane"] = std::to_string(i);
+    labels_["bundle"] = base;
+    auto [tx, rx] = build();
+    out.first[i] = std::move(tx);
+    out.second[i] = std::move(rx);
+  }
+  name_ = base;
+  return out;
+}
+
+template <class F, class... Args>
+void ActorBuilder::run(F fn, Args&&... args) {
+  static_assert(std::is_invocable_r_v<Task, F&, Context&, std::decay_t<Args>&...>,
+                "an actor function must be callable as fn(steady::Context&, Args&...) and return steady::Task");
+  detail::ActorCore& a = graph_.add_actor({name_, suffix_, troupe_, core_, spin_, stack_});
+  // The function and the arguments live with the actor for the graph's lifetime; each incarnation borrows them.
+  struct Held {
+    F fn;
+    std::tuple<std::decay_t<Args>...> args;
+  };
+  auto held = std::make_shared<Held>(Held{std::move(fn), {std::forward<Args>(args)...}});
+  std::apply([&a](auto&... e) { (detail::register_end(e, a), ...); }, held->args);
+  graph_.set_factory(a, [held](Context& ctx) -> Task {
+    return std::apply([&](auto&... e) { return std::invoke(held->fn, ctx, e...); }, held->args);
+  });
+}
+
+}  // namespace steady

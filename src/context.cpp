@@ -1,0 +1,131 @@
+// src/context.cpp — wait conditions, the shared awaiter logic, and stop votes.
+#include "steady/context.hpp"
+
+#include "graph_core.hpp"
+
+namespace steady {
+
+namespace detail {
+
+ActorCore::ActorCore(GraphCore& g, const std::atomic<std::uint32_t>& phase, std::string n, int sfx)
+    : graph(g), name(std::move(n)), suffix(sfx), phase_(&phase) {
+  full_name = suffix >= 0 ? name + "_" + std::to_string(suffix) : name;
+}
+
+void ActorCore::record_veto(std::string reason) {
+  std::lock_guard lock(veto_mu_);
+  veto_reason_ = std::move(reason);
+  vetoing.store(true, std::memory_order_relaxed);
+}
+void ActorCore::clear_veto() {
+  std::lock_guard lock(veto_mu_);
+  veto_reason_.clear();
+  vetoing.store(false, std::memory_order_relaxed);
+}
+std::string ActorCore::last_veto() const {
+  std::lock_guard lock(veto_mu_);
+  return veto_reason_;
+}
+
+// ---- conditions
+
+bool cond_ready(Cond& c, TimePoint now) noexcept {
+  switch (c.kind) {
+    case Cond::Kind::avail: return c.channel->avail_ready(c.units);
+    case Cond::Kind::vacant: return c.channel->vacant_ready(c.units);
+    case Cond::Kind::after:
+    case Cond::Kind::periodic: return now >= c.at;
+  }
+  return false;
+}
+
+bool cond_arm(Cond& c) noexcept {
+  switch (c.kind) {
+    case Cond::Kind::avail: return c.channel->arm_avail(c.units);
+    case Cond::Kind::vacant: return c.channel->arm_vacant(c.units);
+    case Cond::Kind::after:
+    case Cond::Kind::periodic: return Clock::now() >= c.at;  // timers are armed through the deadline
+  }
+  return false;
+}
+
+void cond_disarm(Cond& c) noexcept {
+  if (c.kind == Cond::Kind::avail) c.channel->disarm_avail();
+  else if (c.kind == Cond::Kind::vacant) c.channel->disarm_vacant();
+}
+
+void cond_resolve(Cond& c, ActorCore& core, TimePoint now) noexcept {
+  switch (c.kind) {
+    case Cond::Kind::avail:
+    case Cond::Kind::vacant: c.units = std::min(c.units, c.channel->capacity()); break;
+    case Cond::Kind::after: c.at = now + c.duration; break;
+    case Cond::Kind::periodic: {
+      const auto d = std::chrono::duration_cast<Clock::duration>(c.duration);
+      TimePoint next = core.last_period == kNoDeadline ? now + d : core.last_period + d;
+      if (next + d < now) next = now;  // fell behind by more than a period: start over instead of bursting
+      c.at = next;
+      break;
+    }
+  }
+}
+
+void cond_complete(Cond& c, ActorCore& core, TimePoint now) noexcept {
+  if (c.kind == Cond::Kind::periodic && now >= c.at) core.last_period = c.at;
+}
+
+// ---- WaitBase
+
+bool WaitBase::fast_path(bool condition_holds) noexcept {
+  if (condition_holds) [[likely]] {
+    status_ = WaitStatus::satisfied;
+    // Troupe fairness: after a run of satisfied waits, give the other members a turn.
+    if (core_.in_troupe && --core_.fairness_budget == 0) {
+      core_.fairness_budget = core_.fairness_reset;
+      yield_ = true;
+      return false;
+    }
+    return true;
+  }
+  if (core_.forced_stop()) {
+    status_ = WaitStatus::shutdown;
+    return true;
+  }
+  if (core_.stop_requested()) poll_at_ = core_.now() + core_.shutdown_poll;
+  return false;
+}
+
+bool WaitBase::await_suspend(std::coroutine_handle<>) noexcept {
+  if (yield_) {
+    core_.state.store(TaskState::ready);
+    core_.schedule();
+    return true;
+  }
+  return core_.suspend_on(*this);
+}
+
+TimePoint WaitBase::deadline() const noexcept { return std::min({timeout_at_, poll_at_, cond_at_}); }
+
+bool WaitBase::should_resume(TimePoint now) noexcept {
+  if (ready()) {
+    status_ = WaitStatus::satisfied;
+    return true;
+  }
+  if (core_.stop_requested_fenced()) {
+    // A wait pending when the stop came returns at once; one begun during the stop polls (the actor votes again).
+    if (core_.forced_stop() || poll_at_ == kNoDeadline || now >= poll_at_) {
+      status_ = WaitStatus::shutdown;
+      return true;
+    }
+  }
+  if (now >= timeout_at_) {
+    status_ = WaitStatus::timed_out;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace detail
+
+void Context::request_shutdown() noexcept { core_.graph.request_shutdown(); }
+
+}  // namespace steady

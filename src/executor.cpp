@@ -1,0 +1,231 @@
+// src/executor.cpp — the actor loop, parking and wake-ups. See executor.hpp for the design.
+#include "executor.hpp"
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <ctime>
+#include <system_error>
+
+#include "graph_core.hpp"
+#include "steady/log.hpp"
+
+namespace steady::detail {
+
+// ---------------------------------------------------------------- futex
+
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, std::chrono::nanoseconds timeout) noexcept {
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+  timespec ts{};
+  timespec* tsp = nullptr;
+  if (timeout.count() >= 0 && timeout != std::chrono::nanoseconds::max()) {
+    ts.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(timeout.count() % 1'000'000'000);
+    tsp = &ts;
+  }
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, tsp, nullptr, 0);
+}
+
+void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+// ---------------------------------------------------------------- ActorCore pieces that need the executor
+
+namespace {
+thread_local Executor* t_current = nullptr;
+
+// Actor thread: put the actor to sleep on its pending wait, unless the wait is already answered.
+// Returns true when the actor is asleep (or already queued again), false when it should run on now.
+bool try_sleep(ActorCore& a, Executor& ex, TimePoint now) noexcept {
+  PendingWait& w = *a.pending;
+  a.state.store(TaskState::waiting);  // seq_cst: before we arm and before we read the stop phase
+  w.arm();
+  if (w.should_resume(now)) {
+    w.disarm();
+    auto s = TaskState::waiting;
+    if (a.state.compare_exchange_strong(s, TaskState::running)) {
+      a.pending = nullptr;
+      return false;
+    }
+    return true;  // a waker got there first and queued us: the queue entry resumes us
+  }
+  if (const TimePoint d = w.deadline(); d != kNoDeadline) ex.add_timer(d, a, a.wait_seq);
+  return true;
+}
+}  // namespace
+
+void ActorCore::schedule() noexcept { executor->schedule(*this); }
+
+bool ActorCore::suspend_on(PendingWait& w) noexcept {
+  pending = &w;
+  ++wait_seq;
+  for (std::uint32_t i = 0; i < spin_iterations; ++i) {  // solo latency knob: poll before paying for a park
+    if (w.ready()) {
+      pending = nullptr;
+      return false;
+    }
+    cpu_relax();
+  }
+  return try_sleep(*this, *executor, now());
+}
+
+// ---------------------------------------------------------------- Executor
+
+Executor::Executor(ExecutorOptions opts) : opts_(std::move(opts)) {}
+Executor::~Executor() { join(); }
+
+Executor* Executor::current() noexcept { return t_current; }
+
+void Executor::add(ActorCore& a) {
+  a.executor = this;
+  actors_.push_back(&a);
+}
+
+void Executor::schedule(ActorCore& a) noexcept {
+  if (t_current == this) {
+    local_.push_back(&a);
+    return;
+  }
+  {
+    std::lock_guard lock(remote_mu_);
+    remote_.push_back(&a);
+  }
+  has_remote_.store(true, std::memory_order_release);
+  epoch_.fetch_add(1);                                   // seq_cst: pairs with park()'s parked_ store + epoch load
+  if (parked_.load()) futex_wake_all(epoch_);            // syscall only when the executor sleeps
+}
+
+bool Executor::drain_remote() {
+  has_remote_.store(false, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(remote_mu_);
+    remote_swap_.swap(remote_);
+  }
+  for (ActorCore* a : remote_swap_) local_.push_back(a);
+  const bool any = !remote_swap_.empty();
+  remote_swap_.clear();
+  return any;
+}
+
+void Executor::add_timer(TimePoint when, ActorCore& a, std::uint64_t seq) { timers_.push({when, &a, seq}); }
+
+void Executor::fire_timers(TimePoint now) {
+  while (!timers_.empty() && timers_.top().when <= now) {
+    const Timer t = timers_.top();
+    timers_.pop();
+    if (t.actor->wait_seq == t.seq) t.actor->wake();  // a stale entry (the actor moved on) is dropped
+  }
+}
+
+void Executor::park(TimePoint until) {
+  parked_.store(true);                       // seq_cst, then read the epoch: see schedule()
+  const std::uint32_t e = epoch_.load();
+  if (has_remote_.load(std::memory_order_acquire)) {
+    parked_.store(false, std::memory_order_relaxed);
+    return;
+  }
+  std::chrono::nanoseconds timeout = std::chrono::nanoseconds::max();
+  if (until != kNoDeadline) {
+    timeout = until - Clock::now();
+    if (timeout.count() <= 0) {
+      parked_.store(false, std::memory_order_relaxed);
+      return;
+    }
+  }
+  futex_wait(epoch_, e, timeout);  // returns at once if a wake bumped the epoch since we read it
+  parked_.store(false, std::memory_order_relaxed);
+}
+
+bool Executor::settle(ActorCore& a, TimePoint now) noexcept {
+  PendingWait& w = *a.pending;
+  if (w.should_resume(now)) {
+    w.disarm();
+    a.pending = nullptr;
+    return true;
+  }
+  return !try_sleep(a, *a.executor, now);
+}
+
+void Executor::resume(ActorCore& a) {
+  auto s = TaskState::ready;
+  if (!a.state.compare_exchange_strong(s, TaskState::running, std::memory_order_acq_rel)) return;  // stale entry
+  if (a.pending != nullptr && !settle(a, Clock::now())) return;  // spurious or early wake: sleeps again
+  a.handle.resume();
+  if (a.handle.done()) finish(a);
+}
+
+void Executor::finish(ActorCore& a) {
+  a.state.store(TaskState::finished);
+  a.graph.end_incarnation(a);
+  if (a.state.load() == TaskState::finished) {
+    --live_;
+  } else {
+    local_.push_back(&a);  // restarted: a new incarnation is ready
+  }
+}
+
+void Executor::start() {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  if (opts_.stack != 0 && pthread_attr_setstacksize(&attr, opts_.stack) != 0)
+    log(LogLevel::warn, "executor '" + opts_.name + "': stack size " + std::to_string(opts_.stack) +
+                            " rejected, using the default");
+  const int rc = pthread_create(
+      &thread_, &attr, [](void* self) -> void* { static_cast<Executor*>(self)->run(); return nullptr; }, this);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) throw std::system_error(rc, std::generic_category(), "starting the thread of '" + opts_.name + "'");
+  started_ = true;
+}
+
+void Executor::join() {
+  if (started_) {
+    pthread_join(thread_, nullptr);
+    started_ = false;
+  }
+}
+
+void Executor::run() {
+  t_current = this;
+  {
+    std::string n = opts_.name.substr(0, 15);  // kernel limit: 16 bytes with the terminator
+    pthread_setname_np(pthread_self(), n.c_str());
+  }
+  if (opts_.core >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(opts_.core, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+      log(LogLevel::warn, "executor '" + opts_.name + "': could not pin to core " + std::to_string(opts_.core));
+  }
+  for (ActorCore* a : actors_) {
+    a->graph.begin_incarnation(*a);
+    local_.push_back(a);
+  }
+  live_ = actors_.size();
+  unsigned since_timer_check = 0;
+  while (live_ > 0) {
+    if (has_remote_.load(std::memory_order_acquire)) drain_remote();
+    // Timers are checked when idle, and every 32 resumes while busy (reading the clock costs ~20 ns).
+    if (!timers_.empty() && (local_.empty() || ++since_timer_check >= 32)) {
+      since_timer_check = 0;
+      fire_timers(Clock::now());
+    }
+    if (!local_.empty()) {
+      ActorCore* a = local_.front();
+      local_.pop_front();
+      resume(*a);
+      continue;
+    }
+    park(timers_.empty() ? kNoDeadline : timers_.top().when);
+  }
+  t_current = nullptr;
+}
+
+}  // namespace steady::detail

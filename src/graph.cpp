@@ -1,0 +1,240 @@
+// src/graph.cpp — graph building, start, negotiated stop and the stop report.
+#include <algorithm>
+#include <stdexcept>
+
+#include "graph_core.hpp"
+#include "signals.hpp"
+#include "steady/log.hpp"
+
+namespace steady {
+
+namespace detail {
+
+void attach_producer(ChannelCore& ch, ActorCore& a) {
+  if (ch.producer() != nullptr && ch.producer() != &a)
+    throw std::logic_error("channel '" + ch.name() + "' already has a producer, actor '" + ch.producer()->full_name +
+                           "'; give actor '" + a.full_name + "' a channel of its own (channels are single-producer)");
+  ch.set_producer(&a);
+  a.outputs.push_back(&ch);
+}
+
+void attach_consumer(ChannelCore& ch, ActorCore& a) {
+  if (ch.consumer() != nullptr && ch.consumer() != &a)
+    throw std::logic_error("channel '" + ch.name() + "' already has a consumer, actor '" + ch.consumer()->full_name +
+                           "'; give actor '" + a.full_name + "' a channel of its own (channels are single-consumer)");
+  ch.set_consumer(&a);
+  a.inputs.push_back(&ch);
+}
+
+GraphCore::~GraphCore() { unregister_signal_target(this); }
+
+void GraphCore::begin_incarnation(ActorCore& a) {
+  ActorRecord& r = *actors[a.index];
+  r.task = r.factory(*r.ctx);
+  a.handle = r.task.handle();
+  a.pending = nullptr;
+  a.fairness_budget = a.fairness_reset;
+  a.state.store(TaskState::ready);
+}
+
+void GraphCore::end_incarnation(ActorCore& a) {
+  ActorRecord& r = *actors[a.index];
+  if (std::exception_ptr err = r.task.error()) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(err);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log(LogLevel::error, "actor '" + a.full_name + "' failed: " + what);
+    std::lock_guard lock(mu);
+    failures.push_back({a.full_name, what});
+  }
+  r.task.reset();
+  a.handle = {};
+  // Returning agrees to stop: close what it produced, and tell producers feeding it that nobody will read.
+  for (ChannelCore* out : a.outputs) out->mark_closed();
+  for (ChannelCore* in : a.inputs) {
+    if (const auto left = in->avail_units_fresh(); left != 0)
+      log(LogLevel::warn, "actor '" + a.full_name + "' stopped with " + std::to_string(left) +
+                              " unread messages on channel '" + in->name() + "'");
+    in->mark_consumer_gone();
+  }
+  a.clear_veto();
+  std::lock_guard lock(mu);
+  if (--live == 0) cv.notify_all();
+}
+
+void GraphCore::request_shutdown() noexcept {
+  std::uint32_t expected = 0;
+  if (!phase.compare_exchange_strong(expected, 1)) return;  // already stopping
+  {
+    std::lock_guard lock(mu);
+    stop_requested_at = Clock::now();
+    GraphState s = GraphState::running;
+    state.compare_exchange_strong(s, GraphState::stop_requested);
+    cv.notify_all();
+  }
+  for (auto& r : actors) r->core->wake();  // pending waits return `shutdown`
+}
+
+void GraphCore::force_stop() noexcept {
+  phase.store(2);
+  for (auto& r : actors) r->core->wake();
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------- builder
+
+GraphBuilder GraphBuilder::for_production() { return GraphBuilder{}; }
+
+GraphBuilder GraphBuilder::for_testing() {
+  GraphBuilder b;
+  b.o_.mode = GraphMode::testing;
+  b.o_.handle_signals = false;
+  return b;
+}
+
+Graph GraphBuilder::build() const { return Graph(o_); }
+
+// ---------------------------------------------------------------- graph
+
+Graph::Graph(const GraphOptions& options) : core_(std::make_unique<detail::GraphCore>(options)) {}
+Graph::Graph(Graph&&) noexcept = default;
+Graph& Graph::operator=(Graph&&) noexcept = default;
+
+Graph::~Graph() {
+  if (!core_) return;
+  if (core_->state.load() != GraphState::building && !core_->joined) {
+    request_shutdown();
+    (void)block_until_stopped(std::chrono::seconds(5));
+  }
+}
+
+GraphState Graph::state() const noexcept { return core_->state.load(); }
+const GraphOptions& Graph::options() const noexcept { return core_->options; }
+
+Troupe Graph::troupe(std::string name) {
+  core_->troupes.push_back(std::move(name));
+  return Troupe{static_cast<std::uint32_t>(core_->troupes.size() - 1)};
+}
+
+void Graph::add_channel(std::shared_ptr<detail::ChannelCore> ch, std::map<std::string, std::string> labels) {
+  if (core_->state.load() != GraphState::building)
+    throw std::logic_error("channel '" + ch->name() + "': channels are added before graph.start()");
+  ch->labels = std::move(labels);
+  ch->id = static_cast<std::uint32_t>(core_->channels.size());
+  core_->channels.push_back(std::move(ch));
+}
+
+detail::ActorCore& Graph::add_actor(const ActorPlacement& p) {
+  auto& g = *core_;
+  if (g.state.load() != GraphState::building)
+    throw std::logic_error("actor '" + p.name + "': actors are added before graph.start()");
+  if (p.troupe >= static_cast<int>(g.troupes.size()))
+    throw std::logic_error("actor '" + p.name + "': unknown troupe; create it with graph.troupe(name)");
+  auto rec = std::make_unique<detail::ActorRecord>();
+  rec->core = std::make_unique<detail::ActorCore>(g, g.phase, p.name, p.suffix);
+  const std::string& full = rec->core->full_name;
+  for (auto& other : g.actors)
+    if (other->core->full_name == full)
+      throw std::logic_error("two actors are named '" + full + "'; give each a distinct name or suffix");
+  rec->core->index = static_cast<std::uint32_t>(g.actors.size());
+  rec->core->fairness_reset = std::max<std::uint32_t>(1, g.options.fairness_budget);
+  rec->core->shutdown_poll = g.options.shutdown_poll;
+  rec->ctx = std::make_unique<Context>(*rec->core);
+  rec->troupe = p.troupe;
+  rec->cpu = p.core;
+  rec->spin = p.spin;
+  rec->stack = p.stack;
+  g.actors.push_back(std::move(rec));
+  return *g.actors.back()->core;
+}
+
+void Graph::set_factory(detail::ActorCore& a, Factory f) { core_->actors[a.index]->factory = std::move(f); }
+
+void Graph::start() {
+  auto& g = *core_;
+  if (g.state.load() != GraphState::building) throw std::logic_error("graph.start() called twice");
+  if (g.actors.empty()) throw std::logic_error("graph.start(): the graph has no actors");
+  // One executor per troupe (created lazily, so an empty troupe has no thread), one per solo actor.
+  std::vector<detail::Executor*> troupe_exec(g.troupes.size(), nullptr);
+  for (auto& r : g.actors) {
+    detail::ActorCore& a = *r->core;
+    if (r->troupe >= 0) {
+      detail::Executor*& ex = troupe_exec[static_cast<std::size_t>(r->troupe)];
+      if (ex == nullptr) {
+        g.executors.push_back(std::make_unique<detail::Executor>(
+            detail::ExecutorOptions{g.troupes[static_cast<std::size_t>(r->troupe)], r->cpu, r->stack}));
+        ex = g.executors.back().get();
+      }
+      a.in_troupe = true;
+      a.spin_iterations = 0;  // a troupe thread has other actors to run instead of spinning
+      ex->add(a);
+    } else {
+      g.executors.push_back(
+          std::make_unique<detail::Executor>(detail::ExecutorOptions{a.full_name, r->cpu, r->stack}));
+      a.spin_iterations = r->spin >= 0 ? static_cast<std::uint32_t>(r->spin) : g.options.default_spin;
+      g.executors.back()->add(a);
+    }
+  }
+  for (auto& ch : g.channels) {
+    const bool local = ch->producer() != nullptr && ch->consumer() != nullptr &&
+                       ch->producer()->executor == ch->consumer()->executor;
+    ch->set_local(local);
+  }
+  {
+    std::lock_guard lock(g.mu);
+    g.live = g.actors.size();
+  }
+  g.state.store(GraphState::running);
+  if (g.options.handle_signals) register_signal_target(&g);
+  for (auto& ex : g.executors) ex->start();
+}
+
+void Graph::request_shutdown() noexcept { core_->request_shutdown(); }
+
+StopReport Graph::block_until_stopped(std::chrono::nanoseconds timeout) {
+  auto& g = *core_;
+  StopReport report;
+  if (g.state.load() == GraphState::building) {
+    report.clean = true;
+    return report;
+  }
+  std::unique_lock lock(g.mu);
+  g.cv.wait(lock, [&] { return g.live == 0 || g.phase.load() != 0; });
+  bool timed_out = false;
+  if (g.live != 0) {
+    const auto deadline = g.stop_requested_at + timeout;
+    if (!g.cv.wait_until(lock, deadline, [&] { return g.live == 0; })) {
+      timed_out = true;
+      for (auto& r : g.actors) {
+        if (r->core->state.load() == detail::TaskState::finished) continue;
+        std::string why = r->core->last_veto();
+        report.vetoes.push_back({r->core->full_name, why.empty() ? "did not reach is_running() to vote" : why});
+      }
+      lock.unlock();
+      g.force_stop();
+      lock.lock();
+    }
+  }
+  lock.unlock();
+  for (auto& ex : g.executors) ex->join();
+  lock.lock();
+  g.joined = true;
+  const auto stopped_at = detail::Clock::now();
+  if (g.phase.load() != 0)
+    report.stop_duration = std::chrono::duration_cast<std::chrono::milliseconds>(stopped_at - g.stop_requested_at);
+  report.failures = g.failures;
+  report.timed_out = timed_out;
+  report.clean = !timed_out && report.failures.empty();
+  g.state.store(report.clean ? GraphState::stopped : GraphState::stopped_unclean);
+  lock.unlock();
+  unregister_signal_target(&g);
+  log(report.clean ? LogLevel::info : LogLevel::warn, report.to_string());
+  return report;
+}
+
+}  // namespace steady

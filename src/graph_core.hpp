@@ -1,0 +1,56 @@
+// src/graph_core.hpp — the graph's private state. Internal.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "executor.hpp"
+#include "steady/graph.hpp"
+
+namespace steady::detail {
+
+struct ActorRecord {
+  std::unique_ptr<ActorCore> core;
+  std::function<Task(Context&)> factory;
+  std::unique_ptr<Context> ctx;
+  Task task;  // the current incarnation
+  int troupe = -1, cpu = -1, spin = -1;
+  std::size_t stack = 0;
+};
+
+class GraphCore {
+ public:
+  explicit GraphCore(const GraphOptions& o) : options(o) {}
+  ~GraphCore();
+
+  // Executor thread: create the actor's coroutine (first start or restart).
+  void begin_incarnation(ActorCore& a);
+  // Executor thread: the coroutine finished (returned, or threw and will not be restarted).
+  void end_incarnation(ActorCore& a);
+
+  void request_shutdown() noexcept;
+  void force_stop() noexcept;
+
+  GraphOptions options;
+  std::vector<std::shared_ptr<ChannelCore>> channels;
+  std::vector<std::unique_ptr<ActorRecord>> actors;
+  std::vector<std::string> troupes;
+  std::vector<std::unique_ptr<Executor>> executors;
+
+  std::atomic<std::uint32_t> phase{0};  // 0 running, 1 stop requested, 2 forced
+  std::atomic<GraphState> state{GraphState::building};
+
+  std::mutex mu;  // guards what follows
+  std::condition_variable cv;
+  std::size_t live = 0;
+  Clock::time_point stop_requested_at{};
+  std::vector<StopReport::Failure> failures;
+  bool joined = false;
+};
+
+}  // namespace steady::detail
