@@ -35,6 +35,7 @@ bool cond_ready(Cond& c, TimePoint now) noexcept {
     case Cond::Kind::vacant: return c.channel->vacant_ready(c.units);
     case Cond::Kind::after:
     case Cond::Kind::periodic: return now >= c.at;
+    case Cond::Kind::bell: return c.bell->pending();
   }
   return false;
 }
@@ -44,7 +45,8 @@ bool cond_arm(Cond& c) noexcept {
     case Cond::Kind::avail: return c.channel->arm_avail(c.units);
     case Cond::Kind::vacant: return c.channel->arm_vacant(c.units);
     case Cond::Kind::after:
-    case Cond::Kind::periodic: return Clock::now() >= c.at;  // timers are armed through the deadline
+    case Cond::Kind::periodic: return false;  // timers are armed through the wait's deadline, then re-checked
+    case Cond::Kind::bell: return c.bell->arm(c.waiter);
   }
   return false;
 }
@@ -52,6 +54,7 @@ bool cond_arm(Cond& c) noexcept {
 void cond_disarm(Cond& c) noexcept {
   if (c.kind == Cond::Kind::avail) c.channel->disarm_avail();
   else if (c.kind == Cond::Kind::vacant) c.channel->disarm_vacant();
+  else if (c.kind == Cond::Kind::bell) c.bell->disarm();
 }
 
 void cond_resolve(Cond& c, ActorCore& core, TimePoint now) noexcept {
@@ -59,6 +62,7 @@ void cond_resolve(Cond& c, ActorCore& core, TimePoint now) noexcept {
     case Cond::Kind::avail:
     case Cond::Kind::vacant: c.units = std::min(c.units, c.channel->capacity()); break;
     case Cond::Kind::after: c.at = now + c.duration; break;
+    case Cond::Kind::bell: c.waiter = &core; break;
     case Cond::Kind::periodic: {
       const auto d = std::chrono::duration_cast<Clock::duration>(c.duration);
       TimePoint next = core.last_period == kNoDeadline ? now + d : core.last_period + d;
@@ -125,6 +129,22 @@ bool WaitBase::should_resume(TimePoint now) noexcept {
 }
 
 }  // namespace detail
+
+bool Doorbell::arm(detail::ActorCore* waiter) noexcept {
+  slot_.store(waiter, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: slot store before the rings load
+  if (pending()) {
+    disarm();
+    return true;
+  }
+  return false;
+}
+
+void Doorbell::ring() noexcept {
+  rings_.fetch_add(1);  // seq_cst: the ring before the slot load
+  detail::ActorCore* w = slot_.load();
+  if (w != nullptr && slot_.compare_exchange_strong(w, nullptr)) w->wake();
+}
 
 void Context::request_shutdown() noexcept { core_.graph.request_shutdown(); }
 

@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstring>
 #include <ctime>
+#include <utility>
 #include <system_error>
 
 #include "graph_core.hpp"
@@ -133,7 +134,7 @@ void Executor::park(TimePoint until) {
   }
   std::chrono::nanoseconds timeout = std::chrono::nanoseconds::max();
   if (until != kNoDeadline) {
-    timeout = until - Clock::now();
+    timeout = until - now();
     if (timeout.count() <= 0) {
       parked_.store(false, std::memory_order_relaxed);
       return;
@@ -156,7 +157,7 @@ bool Executor::settle(ActorCore& a, TimePoint now) noexcept {
 void Executor::resume(ActorCore& a) {
   auto s = TaskState::ready;
   if (!a.state.compare_exchange_strong(s, TaskState::running, std::memory_order_acq_rel)) return;  // stale entry
-  if (a.pending != nullptr && !settle(a, Clock::now())) return;  // spurious or early wake: sleeps again
+  if (a.pending != nullptr && !settle(a, now())) return;  // spurious or early wake: sleeps again
   a.handle.resume();
   if (a.handle.done()) finish(a);
 }
@@ -172,6 +173,12 @@ void Executor::finish(ActorCore& a) {
 }
 
 void Executor::start() {
+  if (opts_.virtual_now != nullptr) {  // virtual time: driven by the test's thread, no thread of our own
+    Executor* prev = std::exchange(t_current, this);
+    begin();
+    t_current = prev;
+    return;
+  }
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   if (opts_.stack != 0 && pthread_attr_setstacksize(&attr, opts_.stack) != 0)
@@ -191,6 +198,39 @@ void Executor::join() {
   }
 }
 
+void Executor::begin() {
+  for (ActorCore* a : actors_) {
+    a->virtual_now = opts_.virtual_now;
+    a->graph.begin_incarnation(*a);
+    local_.push_back(a);
+  }
+  live_ = actors_.size();
+}
+
+bool Executor::step() {
+  if (has_remote_.load(std::memory_order_acquire)) drain_remote();
+  // Timers are checked when idle, and every 32 resumes while busy (reading the clock costs ~20 ns).
+  if (!timers_.empty() && (local_.empty() || ++since_timer_check_ >= 32)) {
+    since_timer_check_ = 0;
+    fire_timers(now());
+  }
+  if (local_.empty()) return false;
+  ActorCore* a = local_.front();
+  local_.pop_front();
+  resume(*a);
+  return true;
+}
+
+TimePoint Executor::next_deadline() const noexcept { return timers_.empty() ? kNoDeadline : timers_.top().when; }
+
+std::size_t Executor::drive_until_idle(std::size_t max_steps) {
+  Executor* prev = std::exchange(t_current, this);
+  std::size_t steps = 0;
+  while (live_ > 0 && steps < max_steps && step()) ++steps;
+  t_current = prev;
+  return steps;
+}
+
 void Executor::run() {
   t_current = this;
   {
@@ -204,26 +244,9 @@ void Executor::run() {
     if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
       log(LogLevel::warn, "executor '" + opts_.name + "': could not pin to core " + std::to_string(opts_.core));
   }
-  for (ActorCore* a : actors_) {
-    a->graph.begin_incarnation(*a);
-    local_.push_back(a);
-  }
-  live_ = actors_.size();
-  unsigned since_timer_check = 0;
+  begin();
   while (live_ > 0) {
-    if (has_remote_.load(std::memory_order_acquire)) drain_remote();
-    // Timers are checked when idle, and every 32 resumes while busy (reading the clock costs ~20 ns).
-    if (!timers_.empty() && (local_.empty() || ++since_timer_check >= 32)) {
-      since_timer_check = 0;
-      fire_timers(Clock::now());
-    }
-    if (!local_.empty()) {
-      ActorCore* a = local_.front();
-      local_.pop_front();
-      resume(*a);
-      continue;
-    }
-    park(timers_.empty() ? kNoDeadline : timers_.top().when);
+    if (!step()) park(next_deadline());
   }
   t_current = nullptr;
 }

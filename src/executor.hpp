@@ -24,6 +24,9 @@ struct ExecutorOptions {
   std::string name;        // thread name (truncated to 15 chars by the kernel)
   int core = -1;           // pin to this CPU, -1 = no pinning
   std::size_t stack = 0;   // thread stack size, 0 = default
+  // Virtual time (testing): no thread of its own; the caller drives it with drive_until_idle(), and every time read
+  // comes from this counter.
+  const std::atomic<Clock::rep>* virtual_now = nullptr;
 };
 
 class Executor {
@@ -34,8 +37,13 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   void add(ActorCore& a);  // before start()
-  void start();
+  void start();  // spawns the thread (or, in virtual time, only creates the actors' first incarnations)
   void join();
+  // Virtual time: run on the calling thread until nothing is runnable and no timer is due. Returns the steps taken.
+  std::size_t drive_until_idle(std::size_t max_steps);
+  // Earliest pending timer (kNoDeadline if none). Own thread / the driving thread.
+  [[nodiscard]] TimePoint next_deadline() const noexcept;
+  [[nodiscard]] std::size_t live() const noexcept { return live_; }
   [[nodiscard]] const ExecutorOptions& options() const noexcept { return opts_; }
   [[nodiscard]] std::size_t actor_count() const noexcept { return actors_.size(); }
 
@@ -50,6 +58,12 @@ class Executor {
 
  private:
   void run();
+  void begin();  // first incarnations of every actor
+  bool step();   // one unit of work without parking; false when there was nothing to do
+  [[nodiscard]] TimePoint now() const noexcept {
+    return opts_.virtual_now == nullptr ? Clock::now()
+                                        : TimePoint(Clock::duration(opts_.virtual_now->load(std::memory_order_relaxed)));
+  }
   void resume(ActorCore& a);
   void finish(ActorCore& a);
   void fire_timers(TimePoint now);
@@ -63,6 +77,7 @@ class Executor {
   bool started_ = false;
 
   std::deque<ActorCore*> local_;  // own thread only
+  unsigned since_timer_check_ = 0;
   struct Timer {
     TimePoint when;
     ActorCore* actor;

@@ -26,6 +26,14 @@ void attach_consumer(ChannelCore& ch, ActorCore& a) {
   a.inputs.push_back(&ch);
 }
 
+void release_unclaimed(std::vector<EndOffer>& offers) noexcept {
+  for (auto& o : offers) {
+    if (o.claimed) continue;
+    if (o.producer_side) o.channel->mark_closed();
+    else o.channel->mark_consumer_gone();
+  }
+}
+
 GraphCore::~GraphCore() { unregister_signal_target(this); }
 
 void GraphCore::begin_incarnation(ActorCore& a) {
@@ -71,7 +79,7 @@ void GraphCore::request_shutdown() noexcept {
   if (!phase.compare_exchange_strong(expected, 1)) return;  // already stopping
   {
     std::lock_guard lock(mu);
-    stop_requested_at = Clock::now();
+    stop_requested_at = now();
     GraphState s = GraphState::running;
     state.compare_exchange_strong(s, GraphState::stop_requested);
     cv.notify_all();
@@ -153,15 +161,43 @@ detail::ActorCore& Graph::add_actor(const ActorPlacement& p) {
   return *g.actors.back()->core;
 }
 
+void Graph::substitute(std::string full_name, std::shared_ptr<detail::Substitute> sub) {
+  core_->substitutes[std::move(full_name)] = std::move(sub);
+}
+
+std::shared_ptr<detail::Substitute> Graph::take_substitute(const std::string& name, int suffix) {
+  auto& subs = core_->substitutes;
+  if (subs.empty()) return nullptr;
+  auto it = subs.find(suffix >= 0 ? name + "_" + std::to_string(suffix) : name);
+  if (it == subs.end()) return nullptr;
+  auto sub = std::move(it->second);
+  subs.erase(it);  // the mock itself is added under the same name: it must not be substituted again
+  return sub;
+}
+
 void Graph::set_factory(detail::ActorCore& a, Factory f) { core_->actors[a.index]->factory = std::move(f); }
 
 void Graph::start() {
   auto& g = *core_;
   if (g.state.load() != GraphState::building) throw std::logic_error("graph.start() called twice");
   if (g.actors.empty()) throw std::logic_error("graph.start(): the graph has no actors");
+  if (!g.substitutes.empty())
+    throw std::logic_error("graph.start(): no actor named '" + g.substitutes.begin()->first +
+                           "' was added, so its substitute (stage manager mock) was never used; check the name");
+  if (g.options.virtual_time && g.options.mode != GraphMode::testing)
+    throw std::logic_error("virtual time is for testing graphs: use GraphBuilder::for_testing().virtual_time()");
   // One executor per troupe (created lazily, so an empty troupe has no thread), one per solo actor.
+  // In virtual time: one executor for everything, driven by the caller's thread.
   std::vector<detail::Executor*> troupe_exec(g.troupes.size(), nullptr);
+  if (g.options.virtual_time) {
+    g.executors.push_back(std::make_unique<detail::Executor>(detail::ExecutorOptions{"virtual", -1, 0, &g.virtual_now}));
+    for (auto& r : g.actors) {
+      r->core->in_troupe = true;
+      g.executors.back()->add(*r->core);
+    }
+  }
   for (auto& r : g.actors) {
+    if (g.options.virtual_time) break;
     detail::ActorCore& a = *r->core;
     if (r->troupe >= 0) {
       detail::Executor*& ex = troupe_exec[static_cast<std::size_t>(r->troupe)];
@@ -196,6 +232,60 @@ void Graph::start() {
 
 void Graph::request_shutdown() noexcept { core_->request_shutdown(); }
 
+std::chrono::steady_clock::time_point Graph::now() const noexcept { return core_->now(); }
+
+namespace detail {
+Executor& GraphCore::virtual_executor() const {
+  if (!options.virtual_time) throw std::logic_error("this graph does not run in virtual time (GraphBuilder::virtual_time)");
+  if (executors.empty()) throw std::logic_error("start() the graph before driving it");
+  return *executors.front();
+}
+std::size_t GraphCore::drive() { return virtual_executor().drive_until_idle(kDriveBudget); }
+}  // namespace detail
+
+std::size_t Graph::run_until_idle() { return core_->drive(); }
+
+void Graph::advance(std::chrono::nanoseconds d) {
+  auto& g = *core_;
+  detail::Executor& ex = g.virtual_executor();
+  const auto target = g.now() + std::chrono::duration_cast<detail::Clock::duration>(d);
+  g.drive();
+  for (;;) {
+    const auto next = ex.next_deadline();
+    if (next == detail::kNoDeadline || next > target) break;
+    if (next > g.now()) g.virtual_now.store(next.time_since_epoch().count());
+    g.drive();
+  }
+  g.virtual_now.store(target.time_since_epoch().count());
+  g.drive();
+}
+
+// Virtual time: run the graph on this thread until it stops, jumping the clock from timer to timer. The timeout is
+// measured on the virtual clock; when it passes, the caller's usual unclean-stop path takes over.
+void Graph::drive_virtual_until_stopped(detail::GraphCore& g, std::chrono::nanoseconds timeout, StopReport&) {
+  detail::Executor& ex = g.virtual_executor();
+  const auto jump_to = [&g](detail::TimePoint t) { g.virtual_now.store(std::max(t, g.now()).time_since_epoch().count()); };
+  for (;;) {
+    const bool busy = ex.drive_until_idle(detail::GraphCore::kStopDriveBudget) >= detail::GraphCore::kStopDriveBudget;
+    if (ex.live() == 0) return;
+    if (g.phase.load() == 0) {
+      // The test drives time with advance(); here the graph is asked to stop once it has nothing left to do now.
+      if (busy)
+        log(LogLevel::warn, "virtual time: the graph never goes idle (an actor loops without waiting, perhaps on a "
+                            "closed input it does not return on); requesting the stop");
+      g.request_shutdown();
+      continue;
+    }
+    const auto limit = g.stop_requested_at + std::chrono::duration_cast<detail::Clock::duration>(timeout);
+    const auto next = ex.next_deadline();
+    if (busy || next == detail::kNoDeadline || next > limit) {
+      jump_to(limit);  // a busy graph lets virtual time pass freely; either way the vote did not finish in time
+      return;          // the caller reports who vetoed and forces the stop
+    }
+    jump_to(next);
+  }
+}
+
 StopReport Graph::block_until_stopped(std::chrono::nanoseconds timeout) {
   auto& g = *core_;
   StopReport report;
@@ -203,28 +293,31 @@ StopReport Graph::block_until_stopped(std::chrono::nanoseconds timeout) {
     report.clean = true;
     return report;
   }
+  if (g.options.virtual_time) drive_virtual_until_stopped(g, timeout, report);
   std::unique_lock lock(g.mu);
-  g.cv.wait(lock, [&] { return g.live == 0 || g.phase.load() != 0; });
   bool timed_out = false;
-  if (g.live != 0) {
-    const auto deadline = g.stop_requested_at + timeout;
-    if (!g.cv.wait_until(lock, deadline, [&] { return g.live == 0; })) {
-      timed_out = true;
-      for (auto& r : g.actors) {
-        if (r->core->state.load() == detail::TaskState::finished) continue;
-        std::string why = r->core->last_veto();
-        report.vetoes.push_back({r->core->full_name, why.empty() ? "did not reach is_running() to vote" : why});
-      }
-      lock.unlock();
-      g.force_stop();
-      lock.lock();
+  if (!g.options.virtual_time) {
+    g.cv.wait(lock, [&] { return g.live == 0 || g.phase.load() != 0; });
+    if (g.live != 0) timed_out = !g.cv.wait_until(lock, g.stop_requested_at + timeout, [&] { return g.live == 0; });
+  } else {
+    timed_out = g.live != 0;  // drive_virtual_until_stopped returned with actors still voting against
+  }
+  if (timed_out) {
+    for (auto& r : g.actors) {
+      if (r->core->state.load() == detail::TaskState::finished) continue;
+      std::string why = r->core->last_veto();
+      report.vetoes.push_back({r->core->full_name, why.empty() ? "did not reach is_running() to vote" : why});
     }
+    lock.unlock();
+    g.force_stop();
+    if (g.options.virtual_time) g.drive();
+    lock.lock();
   }
   lock.unlock();
   for (auto& ex : g.executors) ex->join();
   lock.lock();
   g.joined = true;
-  const auto stopped_at = detail::Clock::now();
+  const auto stopped_at = g.now();
   if (g.phase.load() != 0)
     report.stop_duration = std::chrono::duration_cast<std::chrono::milliseconds>(stopped_at - g.stop_requested_at);
   report.failures = g.failures;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,8 +41,21 @@ class GraphCore {
   std::vector<std::shared_ptr<ChannelCore>> channels;
   std::vector<std::unique_ptr<ActorRecord>> actors;
   std::vector<std::string> troupes;
+  std::map<std::string, std::shared_ptr<Substitute>> substitutes;
   std::vector<std::unique_ptr<Executor>> executors;
 
+  [[nodiscard]] TimePoint now() const noexcept {
+    return options.virtual_time ? TimePoint(Clock::duration(virtual_now.load(std::memory_order_relaxed)))
+                                : Clock::now();
+  }
+  // Virtual time: the one executor, driven by the caller.
+  [[nodiscard]] Executor& virtual_executor() const;
+  std::size_t drive();  // run_until_idle on the virtual executor, at most kDriveBudget resumes
+  static constexpr std::size_t kDriveBudget = 1'000'000;
+  static constexpr std::size_t kStopDriveBudget = 100'000;  // block_until_stopped: a graph this busy is spinning
+
+  // Virtual clock, in steady_clock ticks; starts at the real time the graph was built so deadlines look natural.
+  std::atomic<Clock::rep> virtual_now{Clock::now().time_since_epoch().count()};
   std::atomic<std::uint32_t> phase{0};  // 0 running, 1 stop requested, 2 forced
   std::atomic<GraphState> state{GraphState::building};
 

@@ -15,6 +15,10 @@
 // condition already holds does not suspend. wait_avail(rx, n) is also satisfied when the channel is closed, with
 // fewer than n left; wait_vacant(tx, n) also when its consumer is gone for good. n is clamped to the capacity.
 //
+// Closed inputs. wait_avail is satisfied at once by a closed channel, so an actor whose inputs are closed and
+// drained should return (`if (in.is_closed_and_empty()) co_return;`): the graph then closes its outputs, and the
+// pipeline drains front to back. An actor that keeps looping on a closed input spins until the graph stops.
+//
 // Stop votes. After a stop is requested, is_running(accept) calls `accept` once per pass: returning true (or
 // steady::agree()) ends the loop; false (or steady::veto("why")) keeps the actor running, and the reason appears in
 // the stop report if the graph times out waiting. is_running() without a callable agrees at once.
@@ -33,6 +37,7 @@
 #include <utility>
 
 #include "channel.hpp"
+#include "doorbell.hpp"
 #include "detail/actor_core.hpp"
 #include "task.hpp"
 
@@ -64,26 +69,34 @@ template <class... T>
 
 // ---- conditions for wait_all / wait_any
 struct Cond {
-  enum class Kind : std::uint8_t { avail, vacant, after, periodic };
+  enum class Kind : std::uint8_t { avail, vacant, after, periodic, bell };
   Kind kind = Kind::after;
   detail::ChannelCore* channel = nullptr;
+  Doorbell* bell = nullptr;
+  detail::ActorCore* waiter = nullptr;  // set when the wait starts
   std::uint64_t units = 0;
   std::chrono::nanoseconds duration{0};
   detail::TimePoint at = detail::kNoDeadline;  // resolved when the wait starts
 };
 template <class T>
 [[nodiscard]] Cond avail(Rx<T>& rx, std::uint64_t n) noexcept {
-  return {Cond::Kind::avail, &rx.ring(), n, {}, detail::kNoDeadline};
+  return {Cond::Kind::avail, &rx.ring(), nullptr, nullptr, n, {}, detail::kNoDeadline};
 }
 template <class T>
 [[nodiscard]] Cond vacant(Tx<T>& tx, std::uint64_t n) noexcept {
-  return {Cond::Kind::vacant, &tx.ring(), n, {}, detail::kNoDeadline};
+  return {Cond::Kind::vacant, &tx.ring(), nullptr, nullptr, n, {}, detail::kNoDeadline};
 }
 // Satisfied once `d` has passed since the wait began.
-[[nodiscard]] inline Cond after(std::chrono::nanoseconds d) noexcept { return {Cond::Kind::after, nullptr, 0, d, {}}; }
+[[nodiscard]] inline Cond after(std::chrono::nanoseconds d) noexcept {
+  return {Cond::Kind::after, nullptr, nullptr, nullptr, 0, d, {}};
+}
 // Satisfied at the actor's next period boundary (see Context::wait_periodic).
 [[nodiscard]] inline Cond periodic(std::chrono::nanoseconds d) noexcept {
-  return {Cond::Kind::periodic, nullptr, 0, d, {}};
+  return {Cond::Kind::periodic, nullptr, nullptr, nullptr, 0, d, {}};
+}
+// Satisfied while `bell` has rings the actor has not answered (see doorbell.hpp).
+[[nodiscard]] inline Cond rung(Doorbell& bell) noexcept {
+  return {Cond::Kind::bell, nullptr, &bell, nullptr, 0, {}, detail::kNoDeadline};
 }
 
 namespace detail {
@@ -99,6 +112,8 @@ void cond_complete(Cond& c, ActorCore& core, TimePoint now) noexcept;  // advanc
 class WaitBase : public PendingWait {
  public:
   explicit WaitBase(ActorCore& core) noexcept : core_(core) {}
+  // Movable only before it is awaited (so `.timeout(d)` can return a fresh awaiter); never copied.
+  WaitBase(WaitBase&&) noexcept = default;
   WaitBase(const WaitBase&) = delete;
   WaitBase& operator=(const WaitBase&) = delete;
 
@@ -124,9 +139,10 @@ class ChannelWait final : public WaitBase {
  public:
   ChannelWait(ActorCore& core, ChannelCore& ch, std::uint64_t n) noexcept
       : WaitBase(core), ch_(ch), n_(std::min(n, ch.capacity())) {}
-  ChannelWait& timeout(std::chrono::nanoseconds d) noexcept {
+  // Give up after d: the wait then returns timed_out.
+  [[nodiscard]] ChannelWait timeout(std::chrono::nanoseconds d) && noexcept {
     timeout_at_ = core_.now() + d;
-    return *this;
+    return std::move(*this);
   }
   bool await_ready() noexcept { return fast_path(ready()); }
   WaitResult await_resume() const noexcept { return {status_, WaitResult::no_lane}; }
@@ -152,9 +168,9 @@ class MultiWait final : public WaitBase {
       if (c.at < cond_at_) cond_at_ = c.at;
     }
   }
-  MultiWait& timeout(std::chrono::nanoseconds d) noexcept {
+  [[nodiscard]] MultiWait timeout(std::chrono::nanoseconds d) && noexcept {
     timeout_at_ = core_.now() + d;
-    return *this;
+    return std::move(*this);
   }
   bool await_ready() noexcept { return fast_path(ready()); }
   WaitResult await_resume() noexcept {

@@ -36,6 +36,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,7 @@ enum class GraphMode { production, testing };
 enum class GraphState { building, running, stop_requested, stopped, stopped_unclean };
 
 class Graph;
+class ActorBuilder;
 
 // A named group of actors that share one thread, cooperatively. Obtain with Graph::troupe().
 struct Troupe {
@@ -65,6 +67,10 @@ struct GraphOptions {
   std::uint32_t fairness_budget = 64;
   // Waits begun while the graph is stopping poll this often, so vetoing actors can vote again.
   std::chrono::milliseconds shutdown_poll{10};
+  // Testing only: deterministic virtual time. The graph gets no threads; every actor runs on the caller's thread
+  // inside run_until_idle(), advance() and block_until_stopped(), and timers follow a clock that only advance()
+  // moves. A 10 s periodic actor is tested over 100 periods in microseconds, the same way every run.
+  bool virtual_time = false;
 };
 
 class GraphBuilder {
@@ -76,6 +82,8 @@ class GraphBuilder {
   GraphBuilder& default_spin(std::uint32_t checks) noexcept { o_.default_spin = checks; return *this; }
   GraphBuilder& fairness_budget(std::uint32_t waits) noexcept { o_.fairness_budget = waits; return *this; }
   GraphBuilder& shutdown_poll(std::chrono::milliseconds p) noexcept { o_.shutdown_poll = p; return *this; }
+  // Deterministic virtual time (see GraphOptions::virtual_time). Testing graphs only.
+  GraphBuilder& virtual_time(bool on = true) noexcept { o_.virtual_time = on; return *this; }
   [[nodiscard]] Graph build() const;
   [[nodiscard]] const GraphOptions& options() const noexcept { return o_; }
 
@@ -97,6 +105,45 @@ void register_end(std::array<E, N>& lanes, ActorCore& a) {
   for (auto& e : lanes) register_end(e, a);
 }
 void attach_producer(ChannelCore& ch, ActorCore& a);  // src/graph.cpp: checks single ownership
+
+// Substitution (the testing toolkit's stage manager): when an actor with a substituted name is added, its channel
+// ends are offered to the substitute, which claims the ones it wants and adds a mock actor in its place. Ends nobody
+// claims are closed (outputs) or released (inputs), so the rest of the graph still drains.
+struct EndOffer {
+  const std::type_info* type;  // typeid(Tx<T>) or typeid(Rx<T>)
+  void* end;                   // Tx<T>* / Rx<T>*
+  ChannelCore* channel;
+  bool producer_side;
+  bool claimed = false;
+  template <class E>
+  [[nodiscard]] bool is() const noexcept { return !claimed && *type == typeid(E); }
+  template <class E>
+  [[nodiscard]] E claim() noexcept {
+    claimed = true;
+    return std::move(*static_cast<E*>(end));
+  }
+};
+inline void offer_end(auto&, std::vector<EndOffer>&) noexcept {}
+template <class T>
+void offer_end(Tx<T>& tx, std::vector<EndOffer>& out) {
+  out.push_back({&typeid(Tx<T>), &tx, &tx.ring(), true});
+}
+template <class T>
+void offer_end(Rx<T>& rx, std::vector<EndOffer>& out) {
+  out.push_back({&typeid(Rx<T>), &rx, &rx.ring(), false});
+}
+template <class E, std::size_t N>
+void offer_end(std::array<E, N>& lanes, std::vector<EndOffer>& out) {
+  for (auto& e : lanes) offer_end(e, out);
+}
+void release_unclaimed(std::vector<EndOffer>& offers) noexcept;  // src/graph.cpp
+
+class Substitute {
+ public:
+  virtual ~Substitute() = default;
+  // Claim ends from `offers` and add the mock actor with `builder` (same name, suffix and placement).
+  virtual void install(ActorBuilder& builder, std::vector<EndOffer>& offers) = 0;
+};
 void attach_consumer(ChannelCore& ch, ActorCore& a);
 template <class T>
 void register_end(Tx<T>& tx, ActorCore& a) {
@@ -174,11 +221,27 @@ class Graph {
   [[nodiscard]] ActorBuilder actor(std::string name) { return ActorBuilder(*this, std::move(name)); }
   [[nodiscard]] Troupe troupe(std::string name);
 
+  // Testing hook (used by steady::testing::StageManager): the actor named `full_name`, when it is added, is replaced
+  // by what `substitute` installs. start() throws if a substitute was never used (a misspelt name).
+  void substitute(std::string full_name, std::shared_ptr<detail::Substitute> substitute);
+
   void start();
   // Any thread, idempotent. Pending waits return `shutdown`; actors vote through is_running().
   void request_shutdown() noexcept;
   // Block until every actor has stopped. `timeout` counts from the stop request (see the header comment).
+  // In virtual time the graph runs here: it runs until idle, is asked to stop (the test moves time with advance()
+  // before), then time jumps from timer to timer while the actors vote; the timeout is virtual.
   StopReport block_until_stopped(std::chrono::nanoseconds timeout);
+
+  // ---- virtual time (graphs built with virtual_time(); each throws std::logic_error otherwise)
+  // Run every runnable actor on this thread until none is runnable and no timer is due. Returns the resumes done;
+  // stops after 1,000,000 resumes (an actor that loops without ever waiting would otherwise hang the test).
+  std::size_t run_until_idle();
+  // Move the virtual clock forward by d. Timers due on the way fire in deadline order, each followed by
+  // run_until_idle(), so a periodic actor sees every one of its periods.
+  void advance(std::chrono::nanoseconds d);
+  // The graph's clock: virtual time, or the steady clock.
+  [[nodiscard]] std::chrono::steady_clock::time_point now() const noexcept;
 
   [[nodiscard]] GraphState state() const noexcept;
   [[nodiscard]] const GraphOptions& options() const noexcept;
@@ -199,7 +262,9 @@ class Graph {
   using Factory = std::function<Task(Context&)>;
   void add_channel(std::shared_ptr<detail::ChannelCore> ch, std::map<std::string, std::string> labels);
   detail::ActorCore& add_actor(const ActorPlacement& p);
+  std::shared_ptr<detail::Substitute> take_substitute(const std::string& name, int suffix);
   void set_factory(detail::ActorCore& a, Factory f);
+  static void drive_virtual_until_stopped(detail::GraphCore& g, std::chrono::nanoseconds timeout, StopReport& r);
 
   std::unique_ptr<detail::GraphCore> core_;
 };
@@ -235,6 +300,14 @@ template <class F, class... Args>
 void ActorBuilder::run(F fn, Args&&... args) {
   static_assert(std::is_invocable_r_v<Task, F&, Context&, std::decay_t<Args>&...>,
                 "an actor function must be callable as fn(steady::Context&, Args&...) and return steady::Task");
+  if (auto sub = graph_.take_substitute(name_, suffix_)) {  // a stage manager put a mock in this actor's place
+    std::tuple<std::decay_t<Args>...> ends{std::forward<Args>(args)...};
+    std::vector<detail::EndOffer> offers;
+    std::apply([&offers](auto&... e) { (detail::offer_end(e, offers), ...); }, ends);
+    sub->install(*this, offers);
+    detail::release_unclaimed(offers);
+    return;
+  }
   detail::ActorCore& a = graph_.add_actor({name_, suffix_, troupe_, core_, spin_, stack_});
   // The function and the arguments live with the actor for the graph's lifetime; each incarnation borrows them.
   struct Held {

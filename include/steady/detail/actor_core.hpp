@@ -74,7 +74,12 @@ public:
   [[nodiscard]] bool forced_stop() const noexcept { return phase_->load(std::memory_order_relaxed) >= 2; }
   // seq_cst read, for the Dekker handshake with request_shutdown() (state store, then phase load).
   [[nodiscard]] bool stop_requested_fenced() const noexcept { return phase_->load() >= 1; }
-  [[nodiscard]] TimePoint now() const noexcept { return Clock::now(); }
+  // The graph's time: the steady clock, or the virtual clock of a testing graph built with virtual_time().
+  [[nodiscard]] TimePoint now() const noexcept {
+    return virtual_now == nullptr ? Clock::now()
+                                  : TimePoint(Clock::duration(virtual_now->load(std::memory_order_relaxed)));
+  }
+  const std::atomic<Clock::rep>* virtual_now = nullptr;
 
   // ---- identity and placement (immutable once the graph runs)
   GraphCore& graph;
