@@ -1,6 +1,9 @@
 // src/channel.cpp — the slow half of channels: arming waits, closing, and claiming a wake-up.
 #include "steady/channel.hpp"
 
+#include <bit>
+#include <chrono>
+
 #include "steady/detail/actor_core.hpp"
 
 namespace steady::detail {
@@ -52,6 +55,40 @@ void ChannelCore::mark_consumer_gone() noexcept {
     std::uint64_t w = producer_wait_.load();
     if ((w & kArmed) != 0) claim_and_wake(producer_wait_, w, producer_);
   }
+}
+
+void ChannelCore::set_latency_sampling(std::uint32_t every) {
+  if (every == 0) {
+    prod_sample_shift_ = cons_sample_shift_ = 0;
+    return;
+  }
+  const std::uint32_t k = std::bit_ceil(every);
+  const auto shift = static_cast<std::uint8_t>(std::countr_zero(k));
+  prod_sample_shift_ = cons_sample_shift_ = static_cast<std::uint8_t>(shift + 1);
+  const std::uint64_t slots = std::bit_ceil(capacity_ / k + 4);
+  stamps_ = std::make_unique<Stamp[]>(slots);
+  stamp_mask_ = slots - 1;
+  if (!hist_) hist_ = std::make_unique<LatencyHistogram>();
+}
+
+namespace {
+std::int64_t steady_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void ChannelCore::stamp_send(std::uint64_t j) noexcept {
+  Stamp& s = stamps_[j & stamp_mask_];
+  s.ns.store(steady_ns(), std::memory_order_relaxed);
+  s.tag.store(j, std::memory_order_release);  // the time before the tag that says whose time it is
+}
+
+void ChannelCore::stamp_take(std::uint64_t j) noexcept {
+  Stamp& s = stamps_[j & stamp_mask_];
+  if (s.tag.load(std::memory_order_acquire) != j) return;  // the producer stamped a later multiple in one batch
+  const std::int64_t d = steady_ns() - s.ns.load(std::memory_order_relaxed);
+  hist_->record(d > 0 ? static_cast<std::uint64_t>(d) : 0);
 }
 
 }  // namespace steady::detail

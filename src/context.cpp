@@ -22,6 +22,14 @@ void ActorCore::clear_veto() {
   veto_reason_.clear();
   vetoing.store(false, std::memory_order_relaxed);
 }
+void ActorCore::set_status(std::string text) {
+  std::lock_guard lock(veto_mu_);
+  status_ = std::move(text);
+}
+std::string ActorCore::status() const {
+  std::lock_guard lock(veto_mu_);
+  return status_;
+}
 std::string ActorCore::last_veto() const {
   std::lock_guard lock(veto_mu_);
   return veto_reason_;

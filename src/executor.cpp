@@ -84,6 +84,14 @@ Executor::~Executor() { join(); }
 
 Executor* Executor::current() noexcept { return t_current; }
 
+bool Executor::cpu_time(std::chrono::nanoseconds& out) const noexcept {
+  if (!cpu_clock_valid_.load(std::memory_order_acquire)) return false;
+  timespec ts{};
+  if (clock_gettime(cpu_clock_, &ts) != 0) return false;
+  out = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  return true;
+}
+
 void Executor::add(ActorCore& a) {
   a.executor = this;
   actors_.push_back(&a);
@@ -158,7 +166,11 @@ void Executor::resume(ActorCore& a) {
   auto s = TaskState::ready;
   if (!a.state.compare_exchange_strong(s, TaskState::running, std::memory_order_acq_rel)) return;  // stale entry
   if (a.pending != nullptr && !settle(a, now())) return;  // spurious or early wake: sleeps again
+  // Busy time: the real clock around each resume (a satisfied wait does not suspend, so this is once per sleep).
+  const auto t0 = Clock::now();
   a.handle.resume();
+  a.busy_ns.fetch_add(static_cast<std::uint64_t>((Clock::now() - t0).count()), std::memory_order_relaxed);
+  a.resumes.fetch_add(1, std::memory_order_relaxed);
   if (a.handle.done()) finish(a);
 }
 
@@ -244,10 +256,12 @@ void Executor::run() {
     if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
       log(LogLevel::warn, "executor '" + opts_.name + "': could not pin to core " + std::to_string(opts_.core));
   }
+  if (pthread_getcpuclockid(pthread_self(), &cpu_clock_) == 0) cpu_clock_valid_.store(true, std::memory_order_release);
   begin();
   while (live_ > 0) {
     if (!step()) park(next_deadline());
   }
+  cpu_clock_valid_.store(false, std::memory_order_release);
   t_current = nullptr;
 }
 

@@ -14,6 +14,9 @@
 #include <queue>
 #include <string>
 #include <pthread.h>
+#include <time.h>
+
+#include <chrono>
 #include <vector>
 
 #include "steady/detail/actor_core.hpp"
@@ -55,6 +58,9 @@ class Executor {
   static bool settle(ActorCore& a, TimePoint now) noexcept;
 
   [[nodiscard]] static Executor* current() noexcept;
+  // CPU time consumed by this executor's thread so far (any thread may ask); false before start / after exit.
+  [[nodiscard]] bool cpu_time(std::chrono::nanoseconds& out) const noexcept;
+  [[nodiscard]] bool running() const noexcept { return cpu_clock_valid_.load(std::memory_order_acquire); }
 
  private:
   void run();
@@ -74,6 +80,8 @@ class Executor {
   std::vector<ActorCore*> actors_;
   std::size_t live_ = 0;
   pthread_t thread_{};
+  clockid_t cpu_clock_{};
+  std::atomic<bool> cpu_clock_valid_{false};
   bool started_ = false;
 
   std::deque<ActorCore*> local_;  // own thread only

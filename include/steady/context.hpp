@@ -254,6 +254,8 @@ class Context {
     core_.record_veto(std::move(v.reason));
     return true;
   }
+  // A one-line text shown beside the actor in telemetry (e.g. "connected to 10.0.0.2"). Not for the hot path.
+  void set_status(std::string text) { core_.set_status(std::move(text)); }
   // Ask the whole graph to stop (negotiated: every actor votes).
   void request_shutdown() noexcept;
 

@@ -105,6 +105,10 @@ public:
   // ---- figures (owner thread writes, telemetry reads)
   std::atomic<std::uint64_t> passes{0};
   std::atomic<std::uint64_t> restarts{0};
+  std::atomic<std::uint64_t> busy_ns{0};   // time resumed (outside waits), measured by the executor
+  std::atomic<std::uint64_t> resumes{0};
+  void set_status(std::string text);       // a one-line text the actor shows in telemetry
+  [[nodiscard]] std::string status() const;
 
   // ---- stop vote (owner thread writes, the thread that builds the report reads)
   void record_veto(std::string reason);
@@ -119,6 +123,7 @@ public:
   const std::atomic<std::uint32_t>* phase_;
   mutable std::mutex veto_mu_;
   std::string veto_reason_;
+  std::string status_;
 };
 
 }  // namespace steady::detail

@@ -18,6 +18,10 @@
 #include <string>
 #include <string_view>
 
+#include <chrono>
+#include <memory>
+
+#include "latency.hpp"
 #include "platform.hpp"
 
 namespace steady::detail {
@@ -53,6 +57,14 @@ class ChannelCore {
   void set_local(bool local) noexcept { local_ = local; }
   [[nodiscard]] bool is_local() const noexcept { return local_; }
 
+  // ---- latency sampling (see latency.hpp); configured while the graph is built
+  // Stamp one message in `every` (rounded to a power of two; 0 turns sampling off).
+  void set_latency_sampling(std::uint32_t every);
+  [[nodiscard]] std::uint32_t latency_sample_every() const noexcept {
+    return prod_sample_shift_ == 0 ? 0u : (1u << (prod_sample_shift_ - 1));
+  }
+  [[nodiscard]] const LatencyHistogram* latency() const noexcept { return hist_.get(); }
+
   // ---- producer side
   [[nodiscard]] std::uint64_t vacant_units() noexcept {
     const std::uint64_t h = head_.load(std::memory_order_relaxed);
@@ -69,7 +81,11 @@ class ChannelCore {
   }
   // Publish `n` more messages (slots already constructed) and wake a waiting consumer if its threshold is met.
   void commit_send(std::uint64_t n) noexcept {
-    const std::uint64_t h = head_.load(std::memory_order_relaxed) + n;
+    const std::uint64_t old = head_.load(std::memory_order_relaxed);
+    const std::uint64_t h = old + n;
+    // shift is stored +1 so that 0 means "off" and the common test is one compare.
+    if (prod_sample_shift_ != 0 && (old >> (prod_sample_shift_ - 1)) != (h >> (prod_sample_shift_ - 1)))
+      [[unlikely]] stamp_send(h >> (prod_sample_shift_ - 1));
     head_.store(h, std::memory_order_release);  // release: the slots' contents before the index
     notify(consumer_wait_, h, consumer_);
   }
@@ -91,7 +107,10 @@ class ChannelCore {
     return cons_cached_head_ - tail_.load(std::memory_order_relaxed);
   }
   void commit_take(std::uint64_t n) noexcept {
-    const std::uint64_t t = tail_.load(std::memory_order_relaxed) + n;
+    const std::uint64_t old = tail_.load(std::memory_order_relaxed);
+    const std::uint64_t t = old + n;
+    if (cons_sample_shift_ != 0 && (old >> (cons_sample_shift_ - 1)) != (t >> (cons_sample_shift_ - 1)))
+      [[unlikely]] stamp_take(t >> (cons_sample_shift_ - 1));
     tail_.store(t, std::memory_order_release);  // release: we are done with the slots before the producer reuses them
     notify(producer_wait_, t, producer_);
   }
@@ -132,13 +151,17 @@ class ChannelCore {
     if ((w & kArmed) != 0 && index >= (w & ~kArmed)) [[unlikely]] claim_and_wake(slot, w, waiter);
   }
   void claim_and_wake(std::atomic<std::uint64_t>& slot, std::uint64_t seen, ActorCore* waiter) noexcept;
+  void stamp_send(std::uint64_t j) noexcept;
+  void stamp_take(std::uint64_t j) noexcept;
 
   // Producer's cache line: its index and its stale copy of the consumer's.
   alignas(kCacheLine) std::atomic<std::uint64_t> head_{0};
   std::uint64_t prod_cached_tail_ = 0;
+  std::uint8_t prod_sample_shift_ = 0;  // log2(K) + 1, 0 = off
   // Consumer's cache line.
   alignas(kCacheLine) std::atomic<std::uint64_t> tail_{0};
   std::uint64_t cons_cached_head_ = 0;
+  std::uint8_t cons_sample_shift_ = 0;
   // Waiter slots: written rarely (when a side goes to sleep), read on every commit by the other side, so each gets
   // a line of its own that stays shared in both caches.
   alignas(kCacheLine) std::atomic<std::uint64_t> consumer_wait_{0};
@@ -152,6 +175,16 @@ class ChannelCore {
   const std::string type_name_;
   ActorCore* producer_ = nullptr;
   ActorCore* consumer_ = nullptr;
+
+  // Stamps of sampled messages, indexed by (index / K) modulo a power of two larger than the messages of one
+  // capacity's worth, so the producer never overwrites a stamp the consumer has not read yet.
+  struct Stamp {
+    std::atomic<std::uint64_t> tag{~std::uint64_t{0}};
+    std::atomic<std::int64_t> ns{0};
+  };
+  std::unique_ptr<Stamp[]> stamps_;
+  std::uint64_t stamp_mask_ = 0;
+  std::unique_ptr<LatencyHistogram> hist_;
 };
 
 }  // namespace steady::detail
