@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "steady/detail/actor_core.hpp"
+#include "steady/log.hpp"
 
 namespace steady::detail {
 
@@ -55,6 +56,35 @@ void ChannelCore::mark_consumer_gone() noexcept {
     std::uint64_t w = producer_wait_.load();
     if ((w & kArmed) != 0) claim_and_wake(producer_wait_, w, producer_);
   }
+}
+
+void ChannelCore::set_dead_letter(std::uint32_t k, std::string dlq_name, std::function<bool()> move_front,
+                                  std::function<void()> close_dlq) {
+  poison_after_ = k == 0 ? 1 : k;
+  dlq_name_ = std::move(dlq_name);
+  move_front_ = std::move(move_front);
+  close_dlq_ = std::move(close_dlq);
+}
+
+bool ChannelCore::note_consumer_failure(const std::string& consumer_name) {
+  if (avail_units_fresh() == 0) return false;  // nothing in front: this input is not the cause
+  const std::uint64_t t = tail_.load(std::memory_order_relaxed);
+  fail_repeats_ = (t == fail_tail_) ? fail_repeats_ + 1 : 1;
+  fail_tail_ = t;
+  if (!move_front_ || fail_repeats_ < poison_after_) return false;
+  if (!move_front_()) {
+    log(LogLevel::error, "channel '" + name_ + "': poison message after " + std::to_string(fail_repeats_) +
+                             " failures of '" + consumer_name + "', but dead-letter channel '" + dlq_name_ +
+                             "' is full; it stays in front");
+    return false;
+  }
+  dead_lettered_.fetch_add(1, std::memory_order_relaxed);
+  log(LogLevel::warn, "channel '" + name_ + "': message " + std::to_string(t) + " failed '" + consumer_name + "' " +
+                          std::to_string(fail_repeats_) + " times; moved it to dead-letter channel '" + dlq_name_ +
+                          "'");
+  fail_repeats_ = 0;
+  fail_tail_ = ~std::uint64_t{0};
+  return true;
 }
 
 void ChannelCore::set_latency_sampling(std::uint32_t every) {

@@ -7,8 +7,7 @@ namespace steady {
 
 namespace detail {
 
-ActorCore::ActorCore(GraphCore& g, const std::atomic<std::uint32_t>& phase, std::string n, int sfx)
-    : graph(g), name(std::move(n)), suffix(sfx), phase_(&phase) {
+ActorCore::ActorCore(GraphCore& g, std::string n, int sfx) : graph(g), name(std::move(n)), suffix(sfx) {
   full_name = suffix >= 0 ? name + "_" + std::to_string(suffix) : name;
 }
 
@@ -45,6 +44,12 @@ bool cond_ready(Cond& c, TimePoint now) noexcept {
     case Cond::Kind::periodic: return now >= c.at;
     case Cond::Kind::bell: return c.bell->pending();
   }
+  return false;
+}
+
+bool cond_finished(Cond& c) noexcept {
+  if (c.kind == Cond::Kind::avail) return c.channel->is_closed_and_empty();
+  if (c.kind == Cond::Kind::vacant) return c.channel->consumer_gone();
   return false;
 }
 

@@ -168,7 +168,13 @@ void Executor::resume(ActorCore& a) {
   if (a.pending != nullptr && !settle(a, now())) return;  // spurious or early wake: sleeps again
   // Busy time: the real clock around each resume (a satisfied wait does not suspend, so this is once per sleep).
   const auto t0 = Clock::now();
+  a.running_since.store(t0.time_since_epoch().count(), std::memory_order_relaxed);  // for the watchdog
   a.handle.resume();
+  a.running_since.store(0, std::memory_order_relaxed);
+  if (a.stalled.load(std::memory_order_relaxed)) {
+    a.stalled.store(false, std::memory_order_relaxed);
+    log(LogLevel::info, "actor '" + a.full_name + "' reached a wait again (no longer stalled)");
+  }
   a.busy_ns.fetch_add(static_cast<std::uint64_t>((Clock::now() - t0).count()), std::memory_order_relaxed);
   a.resumes.fetch_add(1, std::memory_order_relaxed);
   if (a.handle.done()) finish(a);
@@ -177,11 +183,10 @@ void Executor::resume(ActorCore& a) {
 void Executor::finish(ActorCore& a) {
   a.state.store(TaskState::finished);
   a.graph.end_incarnation(a);
-  if (a.state.load() == TaskState::finished) {
-    --live_;
-  } else {
-    local_.push_back(&a);  // restarted: a new incarnation is ready
-  }
+  const TaskState s = a.state.load();
+  if (s == TaskState::finished) --live_;
+  else if (s == TaskState::ready) local_.push_back(&a);  // restarted at once
+  // waiting: restarted after a backoff delay, whose timer is armed
 }
 
 void Executor::start() {

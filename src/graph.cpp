@@ -36,44 +36,6 @@ void release_unclaimed(std::vector<EndOffer>& offers) noexcept {
 
 GraphCore::~GraphCore() { unregister_signal_target(this); }
 
-void GraphCore::begin_incarnation(ActorCore& a) {
-  ActorRecord& r = *actors[a.index];
-  r.task = r.factory(*r.ctx);
-  a.handle = r.task.handle();
-  a.pending = nullptr;
-  a.fairness_budget = a.fairness_reset;
-  a.state.store(TaskState::ready);
-}
-
-void GraphCore::end_incarnation(ActorCore& a) {
-  ActorRecord& r = *actors[a.index];
-  if (std::exception_ptr err = r.task.error()) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(err);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log(LogLevel::error, "actor '" + a.full_name + "' failed: " + what);
-    std::lock_guard lock(mu);
-    failures.push_back({a.full_name, what});
-  }
-  r.task.reset();
-  a.handle = {};
-  // Returning agrees to stop: close what it produced, and tell producers feeding it that nobody will read.
-  for (ChannelCore* out : a.outputs) out->mark_closed();
-  for (ChannelCore* in : a.inputs) {
-    if (const auto left = in->avail_units_fresh(); left != 0)
-      log(LogLevel::warn, "actor '" + a.full_name + "' stopped with " + std::to_string(left) +
-                              " unread messages on channel '" + in->name() + "'");
-    in->mark_consumer_gone();
-  }
-  a.clear_veto();
-  std::lock_guard lock(mu);
-  if (--live == 0) cv.notify_all();
-}
-
 void GraphCore::request_shutdown() noexcept {
   std::uint32_t expected = 0;
   if (!phase.compare_exchange_strong(expected, 1)) return;  // already stopping
@@ -84,12 +46,12 @@ void GraphCore::request_shutdown() noexcept {
     state.compare_exchange_strong(s, GraphState::stop_requested);
     cv.notify_all();
   }
-  for (auto& r : actors) r->core->wake();  // pending waits return `shutdown`
+  for (auto& r : actors) r->core->raise_phase(1);  // pending waits return `shutdown`; actors vote
 }
 
 void GraphCore::force_stop() noexcept {
   phase.store(2);
-  for (auto& r : actors) r->core->wake();
+  for (auto& r : actors) r->core->raise_phase(2);
 }
 
 }  // namespace detail
@@ -144,7 +106,7 @@ detail::ActorCore& Graph::add_actor(const ActorPlacement& p) {
   if (p.troupe >= static_cast<int>(g.troupes.size()))
     throw std::logic_error("actor '" + p.name + "': unknown troupe; create it with graph.troupe(name)");
   auto rec = std::make_unique<detail::ActorRecord>();
-  rec->core = std::make_unique<detail::ActorCore>(g, g.phase, p.name, p.suffix);
+  rec->core = std::make_unique<detail::ActorCore>(g, p.name, p.suffix);
   const std::string& full = rec->core->full_name;
   for (auto& other : g.actors)
     if (other->core->full_name == full)
@@ -153,6 +115,14 @@ detail::ActorCore& Graph::add_actor(const ActorPlacement& p) {
   rec->core->fairness_reset = std::max<std::uint32_t>(1, g.options.fairness_budget);
   rec->core->shutdown_poll = g.options.shutdown_poll;
   rec->ctx = std::make_unique<Context>(*rec->core);
+  if (p.group >= static_cast<int>(g.groups.size()))
+    throw std::logic_error("actor '" + p.name + "': unknown supervisor group; create it with graph.supervisor()");
+  rec->policy = p.policy;
+  rec->group = p.group;
+  if (p.group >= 0) g.groups[static_cast<std::size_t>(p.group)].members.push_back(rec->core->index);
+  rec->core->stall_after_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(p.stall.count() > 0 ? p.stall : g.options.stall_after)
+          .count();
   rec->troupe = p.troupe;
   rec->cpu = p.core;
   rec->spin = p.spin;
@@ -160,6 +130,13 @@ detail::ActorCore& Graph::add_actor(const ActorPlacement& p) {
   g.actors.push_back(std::move(rec));
   return *g.actors.back()->core;
 }
+
+SupervisorGroup Graph::supervisor(std::string name, Strategy strategy, RestartPolicy policy) {
+  core_->groups.push_back({std::move(name), strategy, policy, {}, {}});
+  return SupervisorGroup{static_cast<std::uint32_t>(core_->groups.size() - 1)};
+}
+
+void Graph::on_stop(std::function<void()> fn) { core_->on_stop.push_back(std::move(fn)); }
 
 void Graph::substitute(std::string full_name, std::shared_ptr<detail::Substitute> sub) {
   core_->substitutes[std::move(full_name)] = std::move(sub);
@@ -228,6 +205,7 @@ void Graph::start() {
   g.state.store(GraphState::running);
   if (g.options.handle_signals) register_signal_target(&g);
   for (auto& ex : g.executors) ex->start();
+  if (!g.options.virtual_time && g.options.stall_after.count() > 0) g.start_watchdog();
 }
 
 void Graph::request_shutdown() noexcept { core_->request_shutdown(); }
@@ -315,8 +293,11 @@ StopReport Graph::block_until_stopped(std::chrono::nanoseconds timeout) {
   }
   lock.unlock();
   for (auto& ex : g.executors) ex->join();
+  g.stop_watchdog();
+  for (auto& fn : g.on_stop) fn();  // final state writes, after every actor stopped
   lock.lock();
   g.joined = true;
+  report.restarts = g.restarts_total.load();
   const auto stopped_at = g.now();
   if (g.phase.load() != 0)
     report.stop_duration = std::chrono::duration_cast<std::chrono::milliseconds>(stopped_at - g.stop_requested_at);
@@ -326,7 +307,7 @@ StopReport Graph::block_until_stopped(std::chrono::nanoseconds timeout) {
   g.state.store(report.clean ? GraphState::stopped : GraphState::stopped_unclean);
   lock.unlock();
   unregister_signal_target(&g);
-  log(report.clean ? LogLevel::info : LogLevel::warn, report.to_string());
+  log(report.clean ? LogLevel::debug : LogLevel::warn, report.to_string());
   return report;
 }
 

@@ -3,6 +3,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
+#include <optional>
+#include <thread>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,6 +18,21 @@
 
 namespace steady::detail {
 
+// A restart waiting out its backoff: the new incarnation exists, suspended, and resumes at `at` (or at once when
+// the graph starts stopping, so it can vote).
+struct RestartDelay final : PendingWait {
+  ActorCore* actor = nullptr;
+  TimePoint at{};
+  bool ready() noexcept override { return actor->now() >= at; }
+  bool arm() noexcept override { return false; }
+  void disarm() noexcept override {}
+  TimePoint deadline() const noexcept override { return at; }
+  bool should_resume(TimePoint now) noexcept override { return now >= at || actor->stop_requested_fenced(); }
+};
+
+// The stack trace of the exception that ended an actor, if a provider is installed (steady::ops does); else "".
+std::string take_failure_trace();
+
 struct ActorRecord {
   std::unique_ptr<ActorCore> core;
   std::function<Task(Context&)> factory;
@@ -22,6 +40,22 @@ struct ActorRecord {
   Task task;  // the current incarnation
   int troupe = -1, cpu = -1, spin = -1;
   std::size_t stack = 0;
+  // supervision (guarded by GraphCore::mu)
+  std::optional<RestartPolicy> policy;
+  int group = -1;
+  std::deque<TimePoint> restart_times;  // within the policy's window
+  std::string last_error;
+  bool done_for_good = false;
+  std::atomic<std::int64_t> recycle_delay_ns{0};  // set by a group restart
+  RestartDelay delay;
+};
+
+struct SupervisorGroupRecord {
+  std::string name;
+  Strategy strategy;
+  RestartPolicy policy;
+  std::vector<std::uint32_t> members;  // actor indices, in the order they joined
+  std::deque<TimePoint> restart_times;
 };
 
 class GraphCore {
@@ -35,12 +69,20 @@ class GraphCore {
   void end_incarnation(ActorCore& a);
 
   void request_shutdown() noexcept;
+  // Watchdog thread (real-time graphs): flags actors resumed longer than their stall bound.
+  void start_watchdog();
+  void stop_watchdog();
+  std::thread watchdog;
+  std::condition_variable watchdog_cv;
   void force_stop() noexcept;
 
   GraphOptions options;
   std::vector<std::shared_ptr<ChannelCore>> channels;
   std::vector<std::unique_ptr<ActorRecord>> actors;
   std::vector<std::string> troupes;
+  std::vector<SupervisorGroupRecord> groups;
+  std::vector<std::function<void()>> on_stop;
+  std::atomic<std::uint64_t> restarts_total{0};
   std::map<std::string, std::shared_ptr<Substitute>> substitutes;
   std::vector<std::unique_ptr<Executor>> executors;
 

@@ -43,4 +43,16 @@ void log(LogLevel level, std::string_view message) {
   std::fprintf(stderr, "[steady %s] %.*s\n", level_name(level), static_cast<int>(message.size()), message.data());
 }
 
+namespace {
+std::atomic<FailureTraceProvider> g_trace_provider{nullptr};
+}
+void set_failure_trace_provider(FailureTraceProvider p) noexcept { g_trace_provider.store(p); }
+
+namespace detail {
+std::string take_failure_trace() {
+  const FailureTraceProvider p = g_trace_provider.load();
+  return p != nullptr ? p() : std::string{};
+}
+}  // namespace detail
+
 }  // namespace steady

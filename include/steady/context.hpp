@@ -103,6 +103,7 @@ namespace detail {
 
 // Non-template condition logic (src/context.cpp).
 bool cond_ready(Cond& c, TimePoint now) noexcept;
+bool cond_finished(Cond& c) noexcept;  // a channel condition that holds only because the channel is over
 bool cond_arm(Cond& c) noexcept;  // true: already satisfied
 void cond_disarm(Cond& c) noexcept;
 void cond_resolve(Cond& c, ActorCore& core, TimePoint now) noexcept;  // fixes `at` for timer conditions
@@ -176,7 +177,11 @@ class MultiWait final : public WaitBase {
   WaitResult await_resume() noexcept {
     const TimePoint now = core_.now();
     if (status_ == WaitStatus::satisfied) {
-      for (auto& c : conds_) cond_complete(c, core_, now);
+      if (all_) {
+        for (auto& c : conds_) cond_complete(c, core_, now);
+      } else if (lane_ < N) {
+        cond_complete(conds_[lane_], core_, now);  // only the reported condition is used up (a period, say)
+      }
     }
     return {status_, all_ ? WaitResult::no_lane : lane_};
   }
@@ -188,26 +193,35 @@ class MultiWait final : public WaitBase {
         if (!cond_ready(c, now)) return false;
       return true;
     }
+    // A channel that is closed and drained satisfies a wait only to say "it is over"; in an any-of wait it counts
+    // only once every channel in the wait is over, or a bundle with one finished lane would never sleep again.
+    std::size_t finished = N;
+    bool all_channels_finished = true;
     for (std::size_t k = 0; k < N; ++k) {
       const std::size_t i = (start_ + k) % N;
-      if (cond_ready(conds_[i], now)) {
-        lane_ = i;
-        return true;
+      if (!cond_ready(conds_[i], now)) {
+        if (conds_[i].channel != nullptr) all_channels_finished = false;
+        continue;
       }
+      if (conds_[i].channel != nullptr && cond_finished(conds_[i])) {
+        if (finished == N) finished = i;
+        continue;
+      }
+      lane_ = i;
+      return true;
+    }
+    if (finished != N && all_channels_finished) {
+      lane_ = finished;
+      return true;
     }
     return false;
   }
   bool arm() noexcept override {
-    bool any_holds = false;
-    bool all_hold = true;
-    for (auto& c : conds_) {
-      const bool holds = cond_arm(c);
-      any_holds |= holds;
-      all_hold &= holds;
-    }
-    if (all_ ? all_hold : any_holds) {
+    // Arm every channel (each arm re-checks after its fence), then decide with the full rule in ready().
+    for (auto& c : conds_) (void)cond_arm(c);
+    if (ready()) {  // also sets lane_
       disarm();
-      return ready();  // also sets lane_
+      return true;
     }
     return false;
   }
@@ -235,7 +249,8 @@ class Context {
   [[nodiscard]] int suffix() const noexcept { return core_.suffix; }  // -1 when the actor has none
   [[nodiscard]] const std::string& full_name() const noexcept { return core_.full_name; }  // "name" or "name_3"
   [[nodiscard]] std::uint64_t restarts() const noexcept { return core_.restarts.load(std::memory_order_relaxed); }
-  [[nodiscard]] detail::TimePoint now() const noexcept { return core_.now(); }
+  // The graph's clock (virtual in a virtual-time testing graph).
+  [[nodiscard]] std::chrono::steady_clock::time_point now() const noexcept { return core_.now(); }
 
   // ---- the loop test
   [[nodiscard]] bool is_running() { return is_running([] { return true; }); }

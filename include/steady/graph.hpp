@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <memory>
 #include <string>
@@ -42,7 +43,10 @@
 
 #include "channel.hpp"
 #include "context.hpp"
+#include "log.hpp"
+#include "state.hpp"
 #include "stop_report.hpp"
+#include "supervision.hpp"
 #include "task.hpp"
 
 namespace steady {
@@ -71,6 +75,10 @@ struct GraphOptions {
   // inside run_until_idle(), advance() and block_until_stopped(), and timers follow a clock that only advance()
   // moves. A 10 s periodic actor is tested over 100 periods in microseconds, the same way every run.
   bool virtual_time = false;
+  // What happens when an actor throws, unless its builder says otherwise (see supervision.hpp).
+  RestartPolicy default_restart = RestartPolicy::restart(10, std::chrono::seconds(10));
+  // An actor resumed for longer than this without reaching a wait is flagged stalled (logged, telemetry).
+  std::chrono::milliseconds stall_after{2000};
 };
 
 class GraphBuilder {
@@ -82,6 +90,8 @@ class GraphBuilder {
   GraphBuilder& default_spin(std::uint32_t checks) noexcept { o_.default_spin = checks; return *this; }
   GraphBuilder& fairness_budget(std::uint32_t waits) noexcept { o_.fairness_budget = waits; return *this; }
   GraphBuilder& shutdown_poll(std::chrono::milliseconds p) noexcept { o_.shutdown_poll = p; return *this; }
+  GraphBuilder& default_restart(RestartPolicy p) noexcept { o_.default_restart = p; return *this; }
+  GraphBuilder& stall_after(std::chrono::milliseconds d) noexcept { o_.stall_after = d; return *this; }
   // Deterministic virtual time (see GraphOptions::virtual_time). Testing graphs only.
   GraphBuilder& virtual_time(bool on = true) noexcept { o_.virtual_time = on; return *this; }
   [[nodiscard]] Graph build() const;
@@ -170,6 +180,14 @@ class ChannelBuilder {
     sample_every_ = n;
     return *this;
   }
+  // Poison messages: when this channel's consumer has failed `k` times with the same message in front, the message
+  // is moved to `dead_letters` (another channel of the same type; its consumer decides what to do) and the pipeline
+  // goes on. Without a dead-letter channel, the consumer's restart budget decides.
+  ChannelBuilder& dead_letter(Tx<T> dead_letters, std::uint32_t k = 3) {
+    dead_ = std::move(dead_letters);
+    poison_after_ = k;
+    return *this;
+  }
   [[nodiscard]] std::pair<Tx<T>, Rx<T>> build();
   // N identical channels named "name[0]".."name[N-1]".
   template <std::size_t N>
@@ -181,6 +199,8 @@ class ChannelBuilder {
   Graph& graph_;
   std::uint64_t capacity_ = 64;
   std::uint32_t sample_every_ = 32;
+  Tx<T> dead_;
+  std::uint32_t poison_after_ = 0;
   std::string name_;
   std::map<std::string, std::string> labels_;
 };
@@ -197,6 +217,12 @@ class ActorBuilder {
   ActorBuilder& spin(std::uint32_t checks) noexcept { spin_ = static_cast<int>(checks); return *this; }
   // Stack size of the actor's thread (solo actors / the troupe's thread), in bytes. 0 = system default.
   ActorBuilder& stack_size(std::size_t bytes) noexcept { stack_ = bytes; return *this; }
+  // What to do when the actor throws (default: the graph's default_restart). See supervision.hpp.
+  ActorBuilder& restart(RestartPolicy p) noexcept { policy_ = p; return *this; }
+  // Let this supervisor group restart the actor (its strategy and budget apply instead of the actor's policy).
+  ActorBuilder& supervisor(SupervisorGroup g) noexcept { group_ = static_cast<int>(g.id); return *this; }
+  // Flag the actor stalled after this long resumed without reaching a wait (default: the graph's stall_after).
+  ActorBuilder& stall_after(std::chrono::milliseconds d) noexcept { stall_ = d; return *this; }
 
   // Add the actor. `fn(Context&, Args&...)` must return steady::Task. The graph keeps `args` (channel ends and any
   // other values) and lends them to each incarnation by reference.
@@ -213,6 +239,9 @@ class ActorBuilder {
   int core_ = -1;
   int spin_ = -1;
   std::size_t stack_ = 0;
+  std::optional<RestartPolicy> policy_;
+  int group_ = -1;
+  std::chrono::milliseconds stall_{0};
 };
 
 class Graph {
@@ -227,6 +256,14 @@ class Graph {
   }
   [[nodiscard]] ActorBuilder actor(std::string name) { return ActorBuilder(*this, std::move(name)); }
   [[nodiscard]] Troupe troupe(std::string name);
+  // A supervisor group (Erlang-style); add members with ActorBuilder::supervisor. See supervision.hpp.
+  [[nodiscard]] SupervisorGroup supervisor(std::string name, Strategy strategy,
+                                           RestartPolicy policy = RestartPolicy::restart(10, std::chrono::seconds(10)));
+  // State owned by the graph, handed to each incarnation of an actor (see state.hpp).
+  template <class S>
+  [[nodiscard]] StateBuilder<S> state(std::string name) {
+    return StateBuilder<S>(*this, std::move(name));
+  }
 
   // Testing hook (used by steady::testing::StageManager): the actor named `full_name`, when it is added, is replaced
   // by what `substitute` installs. start() throws if a substitute was never used (a misspelt name).
@@ -265,7 +302,13 @@ class Graph {
     std::string name;
     int suffix, troupe, core, spin;
     std::size_t stack;
+    std::optional<RestartPolicy> policy;
+    int group;
+    std::chrono::milliseconds stall;
   };
+  template <class S>
+  friend class StateBuilder;
+  void on_stop(std::function<void()> fn);  // run after every actor stopped (state flushes)
   using Factory = std::function<Task(Context&)>;
   void add_channel(std::shared_ptr<detail::ChannelCore> ch, std::map<std::string, std::string> labels);
   detail::ActorCore& add_actor(const ActorPlacement& p);
@@ -283,6 +326,22 @@ std::pair<Tx<T>, Rx<T>> ChannelBuilder<T>::build() {
   if (capacity_ == 0) throw std::invalid_argument("channel '" + name_ + "': capacity must be at least 1");
   auto ring = std::make_shared<detail::Ring<T>>(capacity_, name_);
   ring->set_latency_sampling(sample_every_);
+  if (dead_.valid()) {
+    // Runs on the consumer's thread while the failed consumer is not running: it owns the consumer side then.
+    auto dlq = std::make_shared<Tx<T>>(std::move(dead_));
+    detail::Ring<T>* r = ring.get();
+    ring->set_dead_letter(poison_after_, dlq->name(), [r, dlq]() -> bool {
+      T* front = r->slot(r->tail_index());
+      auto sent = dlq->try_send(std::move(*front));
+      if (!sent.sent()) {
+        *front = std::move(sent).take_back();
+        return false;
+      }
+      std::destroy_at(front);
+      r->commit_take(1);
+      return true;
+    }, [dlq] { dlq->mark_closed(); });
+  }
   graph_.add_channel(ring, labels_);
   return {Tx<T>(ring), Rx<T>(ring)};
 }
@@ -316,7 +375,7 @@ void ActorBuilder::run(F fn, Args&&... args) {
     detail::release_unclaimed(offers);
     return;
   }
-  detail::ActorCore& a = graph_.add_actor({name_, suffix_, troupe_, core_, spin_, stack_});
+  detail::ActorCore& a = graph_.add_actor({name_, suffix_, troupe_, core_, spin_, stack_, policy_, group_, stall_});
   // The function and the arguments live with the actor for the graph's lifetime; each incarnation borrows them.
   struct Held {
     F fn;
@@ -327,6 +386,40 @@ void ActorBuilder::run(F fn, Args&&... args) {
   graph_.set_factory(a, [held](Context& ctx) -> Task {
     return std::apply([&](auto&... e) { return std::invoke(held->fn, ctx, e...); }, held->args);
   });
+}
+
+template <class S>
+Result<State<S>> StateBuilder<S>::build() {
+  auto box = std::make_shared<detail::StateBox<S>>();
+  box->name = name_;
+  box->value = std::move(init_);
+  box->encode = [](const S& v) { return StateCodec<S>::encode(v); };
+  if (persist_) {
+    persist_->version = version_;
+    box->persist = persist_;
+    auto loaded = detail::load_state_file(persist_->path, version_);
+    std::string problem;
+    if (!loaded) {
+      problem = loaded.error();
+    } else if (loaded.value()) {
+      if (!StateCodec<S>::decode(*loaded.value(), box->value))
+        problem = "state file '" + persist_->path.string() + "' for state '" + name_ +
+                  "' has a valid checksum but does not decode as this state type (was the layout changed without "
+                  "bumping .version()?)";
+    }
+    if (!problem.empty()) {
+      if (!fresh_)
+        return Error{problem + ". Refusing to start: restore the file from a backup, move it away, or build the "
+                               "state with .start_fresh_if_corrupt()"};
+      const auto aside = detail::quarantine_state_file(persist_->path);
+      log(LogLevel::error, problem + "; moved it to '" + aside.string() + "' and starting state '" + name_ +
+                               "' fresh, as start_fresh_if_corrupt() asked");
+      box->value = std::move(init_);
+    }
+  }
+  State<S> handle(box);
+  if (persist_) graph_.on_stop([handle]() mutable { (void)handle.flush(); });
+  return handle;
 }
 
 }  // namespace steady

@@ -21,4 +21,9 @@ void set_log_level(LogLevel min_level);
 [[nodiscard]] LogLevel log_level() noexcept;
 void log(LogLevel level, std::string_view message);
 
+// Where the text of a failed actor's stack trace comes from (called on the actor's thread right after its
+// exception was caught). steady::ops installs one that records the throw site (backward-cpp); none by default.
+using FailureTraceProvider = std::string (*)();
+void set_failure_trace_provider(FailureTraceProvider provider) noexcept;
+
 }  // namespace steady

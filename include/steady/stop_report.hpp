@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,8 @@ struct StopReport {
   bool timed_out = false;
   std::vector<Veto> vetoes;
   std::vector<Failure> failures;
-  std::chrono::milliseconds stop_duration{0};  // from the stop request to the last actor stopping
+  std::chrono::milliseconds stop_duration{0};
+  std::uint64_t restarts = 0;  // actor restarts during the graph's life (each after a failure was supervised)  // from the stop request to the last actor stopping
 
   // One readable paragraph: "clean stop in 3 ms" or "unclean stop: actor 'x' vetoed: reason ...".
   [[nodiscard]] std::string to_string() const;

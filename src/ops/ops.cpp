@@ -54,7 +54,8 @@ ParseResult parse_command_line(int argc, const char* const* argv, const std::str
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return ParseResult(app.exit(e));
+    const int code = app.exit(e);  // prints --help, or what was wrong with the flags
+    return ParseResult(code == 0 ? 0 : 2);
   }
   if (seconds > 0) o.duration = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
   o.log_level = kLevels.at(level);

@@ -36,20 +36,37 @@ TEST(Mocks, TransformMapsInOrder) {
   EXPECT_THAT(out.received(), ElementsAre("#1", "#2", "#3", "#4", "#5"));
 }
 
-TEST(Mocks, FaultInjectorThrowsAtThePlannedMessageAndLosesNothingBeforeIt) {
+TEST(Mocks, FaultInjectorThrowsOnceAndTheRestartedActorLosesNothing) {
   steady::testing::Harness h;
   auto& in = h.input<int>("numbers");
   auto& out = h.output<int>("passed");
   auto plan = std::make_shared<steady::testing::FaultPlan>();
   plan->throw_at = {3};
-  h.actor("faulty").run(steady::testing::fault_injector<int>(plan), in.end(), out.end());
+  h.actor("faulty").run(steady::testing::fault_injector<int>(plan), in.end(), out.end());  // default: restart
+  in.push({10, 11, 12, 13, 14});
+  in.close();
+  const auto report = h.run_to_stop(10s);
+  EXPECT_THAT(report, IsCleanStop());
+  EXPECT_EQ(report.restarts, 1u);
+  EXPECT_EQ(plan->faults.load(), 1u);
+  EXPECT_THAT(out.received(), ElementsAre(10, 11, 12, 13, 14));  // message 3 was peeked, not taken: seen again
+}
+
+TEST(Mocks, FaultInjectorWithPolicyNeverEndsTheActorAndIsReported) {
+  steady::testing::Harness h;
+  auto& in = h.input<int>("numbers");
+  auto& out = h.output<int>("passed");
+  auto plan = std::make_shared<steady::testing::FaultPlan>();
+  plan->throw_at = {3};
+  h.actor("faulty").restart(steady::RestartPolicy::never()).run(steady::testing::fault_injector<int>(plan),
+                                                                in.end(), out.end());
   in.push({10, 11, 12, 13, 14});
   in.close();
   const auto report = h.run_to_stop(1s);
-  EXPECT_FALSE(report.clean);  // no restart policy yet: the failure ends the actor and is reported
+  EXPECT_FALSE(report.clean);
   ASSERT_EQ(report.failures.size(), 1u);
   EXPECT_EQ(report.failures[0].actor, "faulty");
-  EXPECT_EQ(report.failures[0].what, "injected fault at message 3");
+  EXPECT_NE(report.failures[0].what.find("injected fault at message 3"), std::string::npos);
   EXPECT_EQ(plan->faults.load(), 1u);
   EXPECT_THAT(out.received(), ElementsAre(10, 11, 12));
 }

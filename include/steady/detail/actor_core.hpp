@@ -54,7 +54,7 @@ class PendingWait {
 
 class ActorCore {
 public:
-  ActorCore(GraphCore& graph, const std::atomic<std::uint32_t>& phase, std::string name, int suffix);
+  ActorCore(GraphCore& graph, std::string name, int suffix);
   ActorCore(const ActorCore&) = delete;
   ActorCore& operator=(const ActorCore&) = delete;
 
@@ -69,11 +69,21 @@ public:
   // Actor thread, inside await_suspend: go to sleep on `w`. Returns false when the actor should continue at once.
   bool suspend_on(PendingWait& w) noexcept;
 
-  // Graph phase, shared by all its actors: 0 running, 1 stop requested, 2 forced (gave up waiting for votes).
-  [[nodiscard]] bool stop_requested() const noexcept { return phase_->load(std::memory_order_relaxed) >= 1; }
-  [[nodiscard]] bool forced_stop() const noexcept { return phase_->load(std::memory_order_relaxed) >= 2; }
+  // This incarnation's phase: 0 running, 1 stop requested (vote), 2 forced out (the graph gave up waiting for
+  // votes, or a supervisor recycles the actor for a group restart). One word per actor, on the hot path of
+  // is_running(); the graph raises every actor's word when it stops.
+  [[nodiscard]] bool stop_requested() const noexcept { return phase.load(std::memory_order_relaxed) >= 1; }
+  [[nodiscard]] bool forced_stop() const noexcept { return phase.load(std::memory_order_relaxed) >= 2; }
   // seq_cst read, for the Dekker handshake with request_shutdown() (state store, then phase load).
-  [[nodiscard]] bool stop_requested_fenced() const noexcept { return phase_->load() >= 1; }
+  [[nodiscard]] bool stop_requested_fenced() const noexcept { return phase.load() >= 1; }
+  // Raise the phase to at least p (never lowers it) and wake the actor so a pending wait returns.
+  void raise_phase(std::uint32_t p) noexcept {
+    std::uint32_t cur = phase.load();
+    while (cur < p && !phase.compare_exchange_weak(cur, p)) {
+    }
+    wake();
+  }
+  std::atomic<std::uint32_t> phase{0};
   // The graph's time: the steady clock, or the virtual clock of a testing graph built with virtual_time().
   [[nodiscard]] TimePoint now() const noexcept {
     return virtual_now == nullptr ? Clock::now()
@@ -119,8 +129,13 @@ public:
   // Periodic wait state: the deadline of the last completed period.
   TimePoint last_period = kNoDeadline;
 
+  // ---- supervision (see supervision.hpp; owned by the graph's supervisor code)
+  std::atomic<bool> recycling{false};           // this incarnation ends for a group restart, not for good
+  std::atomic<std::int64_t> running_since{0};   // steady-clock ns when resumed, 0 while suspended (watchdog)
+  std::atomic<bool> stalled{false};
+  std::int64_t stall_after_ns = 0;              // 0 = the graph's default
+
  private:
-  const std::atomic<std::uint32_t>* phase_;
   mutable std::mutex veto_mu_;
   std::string veto_reason_;
   std::string status_;

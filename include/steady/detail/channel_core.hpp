@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "latency.hpp"
@@ -64,6 +65,18 @@ class ChannelCore {
     return prod_sample_shift_ == 0 ? 0u : (1u << (prod_sample_shift_ - 1));
   }
   [[nodiscard]] const LatencyHistogram* latency() const noexcept { return hist_.get(); }
+
+  // ---- poison messages (supervision): consumer failures with the same message in front
+  void set_dead_letter(std::uint32_t k, std::string dlq_name, std::function<bool()> move_front,
+                       std::function<void()> close_dlq);
+  // The consumer stopped for good: nothing more can be dead-lettered, so the dead-letter channel closes.
+  void close_dead_letter() {
+    if (close_dlq_) close_dlq_();
+  }
+  // Consumer's thread, its actor not running: count a failure; true when the front message was moved away.
+  bool note_consumer_failure(const std::string& consumer_name);
+  [[nodiscard]] std::uint64_t dead_lettered() const noexcept { return dead_lettered_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint32_t front_failures() const noexcept { return fail_repeats_; }
 
   // ---- producer side
   [[nodiscard]] std::uint64_t vacant_units() noexcept {
@@ -146,7 +159,14 @@ class ChannelCore {
   static constexpr std::uint64_t kArmed = std::uint64_t{1} << 63;  // flag bit; the low 63 bits hold the target index
 
   void notify(std::atomic<std::uint64_t>& slot, std::uint64_t index, ActorCore* waiter) noexcept {
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wtsan"  // TSan does not model fences; the stress tests check this protocol
+#endif
     if (!local_) std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: our index store before the slot load
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#pragma GCC diagnostic pop
+#endif
     std::uint64_t w = slot.load(std::memory_order_relaxed);
     if ((w & kArmed) != 0 && index >= (w & ~kArmed)) [[unlikely]] claim_and_wake(slot, w, waiter);
   }
@@ -185,6 +205,14 @@ class ChannelCore {
   std::unique_ptr<Stamp[]> stamps_;
   std::uint64_t stamp_mask_ = 0;
   std::unique_ptr<LatencyHistogram> hist_;
+
+  std::uint64_t fail_tail_ = ~std::uint64_t{0};
+  std::uint32_t fail_repeats_ = 0;
+  std::uint32_t poison_after_ = 0;
+  std::string dlq_name_;
+  std::function<bool()> move_front_;
+  std::function<void()> close_dlq_;
+  std::atomic<std::uint64_t> dead_lettered_{0};
 };
 
 }  // namespace steady::detail

@@ -1,0 +1,207 @@
+// bench/w2_pipeline.cpp — W2 pipeline: producer → relay → consumer, u64 1..N (10 M), capacity 1024,
+// batch 1 / 64 / 1024.
+//
+// Implementations (APIs as in common/stages.hpp; "_zc" = zero-copy poke/peek, otherwise send_slice/take_slice,
+// and batch 1 = try_send/try_take):
+//   raw_1t[_zc]        reference rings, the three stages taking turns on ONE thread (a loop calling each stage)
+//   raw_3t[_zc]        reference rings, three threads, spin → yield → futex park, waking only a sleeping peer
+//   steady_troupe[_zc] the three actors in one troupe                 — compared with raw_1t   (a)
+//   steady_solo[_zc]   three solo actors (three threads)              — compared with raw_3t   (b)
+//   steady_split[_zc]  producer solo, relay + consumer in one troupe  — compared with raw_3t   (c)
+// Investigation variants (only when named with --impl): steady_troupe_two[_zc], the relay awaiting wait_avail then
+// wait_vacant instead of one wait_all; steady_solo_spin[_zc] / steady_split_spin[_zc], solo actors polling
+// 20000 checks (GraphBuilder::default_spin) instead of 256 before they park; raw_3t_noyield[_zc], the reference
+// without its yield phase (spin, then park at once, as steady_state's solo actors do); steady_troupe_nolat[_zc],
+// the troupe with channel latency sampling off (ChannelBuilder::latency_sample_every(0)).
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "common/harness.hpp"
+#include "common/stages.hpp"
+
+namespace bench {
+namespace {
+
+constexpr std::size_t kCapacity = 1024;
+long g_lat_sample = -1;  // --lat-sample
+
+const char* kUsage =
+    "bench_w2 — W2 pipeline: producer → relay → consumer, u64 1..N, capacity 1024\n"
+    "  --quick            fewer items and rounds     --smoke   tiny run, checks only\n"
+    "  --rounds R         interleaved rounds (default 5, quick 2)\n"
+    "  --batch B[,B..]    batch sizes (default 1,64,1024)\n"
+    "  --n N              items per run (default 10M, quick 1M; batch 1: a fifth of that)\n"
+    "  --api slice|zc|both  batch API for batch > 1 (default both)\n"
+    "  --impl NAME[,..]   only these implementations\n"
+    "  --callgrind        run --impl once with --n items (for valgrind --tool=callgrind)\n"
+    "  --lat-sample K     steady channels sample latency on 1 message in K (0 = off; default: the runtime's)\n";
+
+// ---------------------------------------------------------------- references
+
+template <Api A>
+RunResult raw_one_thread(u64 n, std::size_t b) {
+  RawRing<u64> r1(kCapacity), r2(kCapacity);
+  RawProducer<A, Wait::spin_yield> p{r1, n, b};
+  RawRelay<A, Wait::spin_yield> m{r1, r2, n, b};
+  RawConsumer<A, Wait::spin_yield> c{r2, n, b};
+  const u64 t0 = now_ns();
+  while (!c.done()) {  // each stage takes one turn: at most one batch
+    if (!p.done()) p.try_step();
+    if (!m.done()) m.try_step();
+    c.try_step();
+  }
+  return c.check.result(n, static_cast<double>(now_ns() - t0) * 1e-9);
+}
+
+template <Api A, Wait W = Wait::spin_yield_park>
+RunResult raw_three_threads(u64 n, std::size_t b) {
+  RawRing<u64> r1(kCapacity), r2(kCapacity);
+  RawProducer<A, W> p{r1, n, b};
+  RawRelay<A, W> m{r1, r2, n, b};
+  RawConsumer<A, W> c{r2, n, b};
+  u64 t0 = 0, t1 = 0;
+  std::thread tc([&] {
+    while (!c.done()) c.step();
+    t1 = now_ns();
+  });
+  std::thread tm([&] {
+    while (!m.done()) m.step();
+  });
+  std::thread tp([&] {
+    t0 = now_ns();
+    while (!p.done()) p.step();
+  });
+  tp.join();
+  tm.join();
+  tc.join();
+  return c.check.result(n, static_cast<double>(t1 - t0) * 1e-9);
+}
+
+// ---------------------------------------------------------------- steady_state
+
+enum class Place { troupe, solo, split };
+constexpr std::uint32_t kLongSpin = 20000;  // investigation variants *_spin: default_spin(20000) instead of 256
+
+template <Api A, RelayWait RW = RelayWait::all>
+RunResult steady_pipeline(u64 n, std::size_t b, Place place, std::uint32_t spin = 0, long lat_sample = -2) {
+  if (lat_sample == -2) lat_sample = g_lat_sample;
+  auto builder = steady::GraphBuilder::for_testing();
+  if (spin != 0) builder.default_spin(spin);
+  auto g = builder.build();
+  auto make = [&g, lat_sample](const char* name) {
+    auto cb = g.channel<u64>();
+    cb.name(name).capacity(kCapacity);
+    if (lat_sample >= 0) cb.latency_sample_every(static_cast<std::uint32_t>(lat_sample));
+    return cb.build();
+  };
+  auto [tx1, rx1] = make("w2_a");
+  auto [tx2, rx2] = make("w2_b");
+  SProd p{n, b};
+  SRelay m{n, b};
+  SCons c{n, b};
+  auto pa = g.actor("producer");
+  auto ma = g.actor("relay");
+  auto ca = g.actor("consumer");
+  if (place != Place::solo) {
+    const steady::Troupe t = g.troupe("w2");
+    if (place == Place::troupe) pa.troupe(t);
+    ma.troupe(t);
+    ca.troupe(t);
+  }
+  pa.run(steady_producer<A>, std::move(tx1), std::ref(p));
+  ma.run(steady_relay<A, RW>, std::move(rx1), std::move(tx2), std::ref(m));
+  ca.run(steady_consumer<A>, std::move(rx2), std::ref(c));
+  std::string note;
+  const bool ok = run_graph(g, note);
+  return finish(c.check, n, p.t0, c.t1, ok, note);
+}
+
+using Fn = std::function<RunResult()>;
+
+std::vector<std::pair<std::string, Fn>> all_impls(u64 n, std::size_t b, const Args& args, bool include_extra) {
+  std::vector<std::pair<std::string, Fn>> v;
+  auto add = [&](const std::string& name, Fn f) {
+    if (args.wants(name)) v.emplace_back(name, std::move(f));
+  };
+  auto add_api = [&]<Api A>(const char* sfx) {
+    const std::string s = sfx;
+    add("raw_1t" + s, [=] { return raw_one_thread<A>(n, b); });
+    add("raw_3t" + s, [=] { return raw_three_threads<A>(n, b); });
+    add("steady_troupe" + s, [=] { return steady_pipeline<A>(n, b, Place::troupe); });
+    add("steady_solo" + s, [=] { return steady_pipeline<A>(n, b, Place::solo); });
+    add("steady_split" + s, [=] { return steady_pipeline<A>(n, b, Place::split); });
+    if (include_extra) {
+      add("steady_troupe_two" + s, [=] { return steady_pipeline<A, RelayWait::two>(n, b, Place::troupe); });
+      add("steady_solo_spin" + s, [=] { return steady_pipeline<A>(n, b, Place::solo, kLongSpin); });
+      add("steady_split_spin" + s, [=] { return steady_pipeline<A>(n, b, Place::split, kLongSpin); });
+      add("raw_3t_noyield" + s, [=] { return raw_three_threads<A, Wait::spin_park>(n, b); });
+      add("steady_troupe_nolat" + s, [=] { return steady_pipeline<A>(n, b, Place::troupe, 0, 0); });
+    }
+  };
+  if (b == 1) {
+    add_api.operator()<Api::single>("");
+  } else {
+    if (args.wants_api("slice")) add_api.operator()<Api::slice>("");
+    if (args.wants_api("zc")) add_api.operator()<Api::zc>("_zc");
+  }
+  return v;
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line by line, also into a pipe
+  const Args args = parse_args(argc, argv, kUsage);
+  g_lat_sample = args.lat_sample;
+  steady::set_log_level(steady::LogLevel::warn);
+  const std::vector<std::size_t> batches = args.batches.empty() ? std::vector<std::size_t>{1, 64, 1024} : args.batches;
+
+  if (args.callgrind) {
+    if (args.impls.size() != 1 || batches.size() != 1 || args.n == 0) {
+      std::fprintf(stderr, "--callgrind needs exactly one --impl, one --batch and --n\n");
+      return 2;
+    }
+    for (auto& [name, fn] : all_impls(args.n, batches[0], args, true)) {
+      const RunResult r = fn();
+      std::printf("CALLGRIND w2 batch=%zu impl=%s n=%llu ok=%d %s\n", batches[0], name.c_str(),
+                  static_cast<unsigned long long>(args.n), r.ok ? 1 : 0, r.note.c_str());
+      return r.ok ? 0 : 1;
+    }
+    std::fprintf(stderr, "unknown --impl for this batch/api\n");
+    return 2;
+  }
+
+  const u64 n = args.n != 0 ? args.n : args.smoke ? 100'000 : args.quick ? 1'000'000 : 10'000'000;
+  const int rounds = args.rounds > 0 ? args.rounds : args.smoke ? 1 : args.quick ? 2 : 5;
+  std::printf("%s\n", machine_line().c_str());
+  std::printf("# bench_w2: n=%llu capacity=%zu rounds=%d\n", static_cast<unsigned long long>(n), kCapacity, rounds);
+
+  Report report("bench_w2");
+  for (const std::size_t b : batches) {
+    Group g;
+    g.workload = "w2";
+    // Batch 1 moves one item per pass: the multi-thread variants run at a few M items/s, so the default item count
+    // is a fifth of the others (the figure is a rate; the count only has to be large enough to time).
+    const u64 nb = (b == 1 && args.n == 0) ? n / 5 : n;
+    g.params = "batch=" + std::to_string(b) + " n=" + std::to_string(nb);
+    if (args.lat_sample >= 0) g.params += " lat_sample=" + std::to_string(args.lat_sample);
+    g.impls = all_impls(nb, b, args, !args.impls.empty());
+    const bool big = b >= 64;
+    for (const std::string sfx : {"", "_zc"}) {
+      if (b == 1 && !sfx.empty()) continue;
+      g.comparisons.push_back({"steady_troupe" + sfx, "raw_1t" + sfx, big ? 0.85 : 0, big ? "≥ 0.85× raw 1-thread" : ""});
+      g.comparisons.push_back({"steady_troupe_two" + sfx, "raw_1t" + sfx, 0, ""});
+      g.comparisons.push_back({"steady_troupe_nolat" + sfx, "raw_1t" + sfx, 0, ""});
+      g.comparisons.push_back({"steady_solo" + sfx, "raw_3t" + sfx, 1.0, "≥ 1.0× raw 3-thread"});
+      g.comparisons.push_back({"steady_split" + sfx, "raw_3t" + sfx, 3.0, "≥ 3× raw 3-thread"});
+      g.comparisons.push_back({"steady_solo_spin" + sfx, "raw_3t" + sfx, 0, ""});
+      g.comparisons.push_back({"steady_split_spin" + sfx, "raw_3t" + sfx, 0, ""});
+    }
+    report.run(g, rounds);
+  }
+  report.print_table();
+  return report.exit_code();
+}
