@@ -243,9 +243,18 @@ void Graph::advance(std::chrono::nanoseconds d) {
 void Graph::drive_virtual_until_stopped(detail::GraphCore& g, std::chrono::nanoseconds timeout, StopReport&) {
   detail::Executor& ex = g.virtual_executor();
   const auto jump_to = [&g](detail::TimePoint t) { g.virtual_now.store(std::max(t, g.now()).time_since_epoch().count()); };
+  // Messages moved so far: a busy round that moved none is an actor spinning, not a graph draining.
+  const auto moved = [&g] {
+    std::uint64_t n = 0;
+    for (auto& ch : g.channels) n += ch->sent_total() + ch->taken_total();
+    return n;
+  };
   for (;;) {
-    const bool busy = ex.drive_until_idle(detail::GraphCore::kStopDriveBudget) >= detail::GraphCore::kStopDriveBudget;
+    const std::uint64_t before = moved();
+    const bool hit_budget = ex.drive_until_idle(detail::GraphCore::kStopDriveBudget) >= detail::GraphCore::kStopDriveBudget;
     if (ex.live() == 0) return;
+    if (hit_budget && moved() != before) continue;  // still working through messages: keep driving
+    const bool busy = hit_budget;                    // busy without moving a message: an actor spins
     if (g.phase.load() == 0) {
       // The test drives time with advance(); here the graph is asked to stop once it has nothing left to do now.
       if (busy)

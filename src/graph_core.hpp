@@ -94,7 +94,7 @@ class GraphCore {
   [[nodiscard]] Executor& virtual_executor() const;
   std::size_t drive();  // run_until_idle on the virtual executor, at most kDriveBudget resumes
   static constexpr std::size_t kDriveBudget = 1'000'000;
-  static constexpr std::size_t kStopDriveBudget = 100'000;  // block_until_stopped: a graph this busy is spinning
+  static constexpr std::size_t kStopDriveBudget = 20'000;  // block_until_stopped: a graph this busy is spinning
 
   // Virtual clock, in steady_clock ticks; starts at the real time the graph was built so deadlines look natural.
   std::atomic<Clock::rep> virtual_now{Clock::now().time_since_epoch().count()};
