@@ -1,0 +1,35 @@
+# generator.bad.<dot>: steady-gen refuses a bad DOT file with exit status 2, names the problem (the word on the
+# file's first line, `// expect-error: WORD`) with a line number, and writes nothing.
+#   cmake -DSTEADY_GEN=... -DDOT=... -DWORK_DIR=... -P check_bad.cmake
+cmake_minimum_required(VERSION 3.25)
+
+file(STRINGS "${DOT}" first LIMIT_COUNT 1)
+if(NOT first MATCHES "expect-error: *([^ ]+)")
+  message(FATAL_ERROR "${DOT}: the first line must be `// expect-error: WORD`")
+endif()
+set(word "${CMAKE_MATCH_1}")
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+set(out_dir "${WORK_DIR}/project")
+
+execute_process(COMMAND "${STEADY_GEN}" -d "${DOT}" -n bad_service -o "${out_dir}"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr TIMEOUT 20)
+set(all "${stdout}${stderr}")
+message("${all}")
+if(NOT rc STREQUAL "2")
+  message(FATAL_ERROR "exit status '${rc}', expected 2")
+endif()
+string(TOLOWER "${all}" lower)
+string(TOLOWER "${word}" lower_word)
+string(FIND "${lower}" "${lower_word}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "the message does not contain '${word}'")
+endif()
+get_filename_component(file_name "${DOT}" NAME)
+if(NOT all MATCHES "${file_name}:[0-9]+: error")
+  message(FATAL_ERROR "the message does not name the file and a line number (${file_name}:LINE: error)")
+endif()
+if(EXISTS "${out_dir}")
+  message(FATAL_ERROR "steady-gen wrote ${out_dir} although the DOT file has errors")
+endif()
+message(STATUS "generator.bad: exit 2, '${word}' and a line number, nothing written")

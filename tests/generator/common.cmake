@@ -1,0 +1,67 @@
+# Shared by the generator test scripts: run a command, fail with its output, configure/build/test a project.
+include_guard(GLOBAL)
+
+# run(<what> COMMAND ... [WORKING_DIRECTORY dir] [EXPECT code] [OUTPUT var] [TIMEOUT s])
+function(run what)
+  cmake_parse_arguments(R "" "WORKING_DIRECTORY;EXPECT;OUTPUT;TIMEOUT" "COMMAND" ${ARGN})
+  if(NOT DEFINED R_EXPECT)
+    set(R_EXPECT 0)
+  endif()
+  if(NOT R_WORKING_DIRECTORY)
+    set(R_WORKING_DIRECTORY "${WORK_DIR}")
+  endif()
+  set(extra "")
+  if(R_TIMEOUT)
+    set(extra TIMEOUT ${R_TIMEOUT})
+  endif()
+  string(TIMESTAMP t0 "%s")
+  execute_process(COMMAND ${R_COMMAND} WORKING_DIRECTORY "${R_WORKING_DIRECTORY}" RESULT_VARIABLE rc
+                  OUTPUT_VARIABLE out ERROR_VARIABLE out ${extra})
+  string(TIMESTAMP t1 "%s")
+  math(EXPR secs "${t1} - ${t0}")
+  if(NOT rc STREQUAL "${R_EXPECT}")
+    message(FATAL_ERROR "${what}: exit status '${rc}', expected ${R_EXPECT}\n  command: ${R_COMMAND}\n${out}")
+  endif()
+  message(STATUS "${what}: ok (${secs} s)")
+  if(R_OUTPUT)
+    set(${R_OUTPUT} "${out}" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# configure_build_test(<project dir> <build dir> <find_package|add_subdirectory>) — uses BUILD_TYPE, GENERATOR,
+# MAKE_PROGRAM, CXX_COMPILER, LAUNCHER, FLAGS, PREFIX, STEADY_SOURCE_DIR from the caller.
+function(configure_build_test project build mode)
+  if(NOT BUILD_TYPE)
+    set(BUILD_TYPE RelWithDebInfo)
+  endif()
+  set(args -S "${project}" -B "${build}" "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
+  if(GENERATOR)
+    list(APPEND args -G "${GENERATOR}")
+  endif()
+  if(MAKE_PROGRAM)
+    list(APPEND args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+  endif()
+  if(CXX_COMPILER)
+    list(APPEND args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+  endif()
+  if(LAUNCHER)
+    list(APPEND args "-DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER}")
+  endif()
+  if(FLAGS)
+    list(APPEND args "-DCMAKE_CXX_FLAGS=${FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${FLAGS}")
+  endif()
+  if(mode STREQUAL "add_subdirectory")
+    # The library is built along, from this source tree: the second way a project finds steady_state. With the
+    # build type and flags of this build, ccache serves most of it (CTest sets CCACHE_NOHASHDIR); telemetry is left
+    # out here to spare CI its Boost.Beast compile (the find_package projects link the installed one).
+    list(APPEND args "-DSTEADY_STATE_SOURCE_DIR=${STEADY_SOURCE_DIR}" -DSTEADY_BUILD_TELEMETRY=OFF)
+  else()
+    # Unity builds cut the compile time of the generated tests on a small CI machine (the generated code keeps
+    # every translation unit's names in its own namespace, so it builds either way).
+    list(APPEND args "-DCMAKE_PREFIX_PATH=${PREFIX}" -DCMAKE_UNITY_BUILD=ON)
+  endif()
+  run("configure ${project}" COMMAND "${CMAKE_COMMAND}" ${args})
+  run("build ${project}" COMMAND "${CMAKE_COMMAND}" --build "${build}" --parallel 2)
+  run("generated tests of ${project}" COMMAND "${CMAKE_CTEST_COMMAND}" --test-dir "${build}" --output-on-failure
+      --timeout 120)
+endfunction()

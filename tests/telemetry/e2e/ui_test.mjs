@@ -1,0 +1,181 @@
+// tests/telemetry/e2e/ui_test.mjs — the telemetry UI in a real browser (Debian chromium, driven by playwright-core).
+//
+//   node ui_test.mjs --example <telemetry_example> --out <dir>
+//
+// Starts the example service on a free loopback port, loads its UI headless and checks what a person would see:
+//   1. the SVG has one node per actor and one edge per channel (a bundle's lanes together on one edge);
+//   2. after several frames a busy edge shows a non-zero rate, and no node has moved;
+//   3. clicking an actor opens its sparklines;
+//   4. a recording made in the page (Record … Stop & save) downloads as a file;
+//   5. a screenshot goes to <dir>/telemetry_ui.png;
+//   6. once the process is killed the title says "Snapshot";
+//   7. replaying the recorded file in the page shows the same frames (same labels, colours, widths).
+// Every wait polls an observable condition with a deadline. Exit 77 (skipped) when chromium or playwright-core is
+// missing (scripts/setup installs both).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+function arg(name) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+const example = arg('--example');
+const out = path.resolve(arg('--out') || 'telemetry-e2e');
+if (!example) {
+  console.error('usage: node ui_test.mjs --example <telemetry_example> --out <dir>');
+  process.exit(2);
+}
+if (!existsSync(CHROMIUM)) {
+  console.log(`SKIP: ${CHROMIUM} not found (scripts/setup installs Debian's chromium)`);
+  process.exit(77);
+}
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (e) {
+  console.log('SKIP: playwright-core is not installed in tests/telemetry/e2e (run scripts/setup)');
+  process.exit(77);
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error('FAILED: ' + what);
+  console.log('ok - ' + what);
+}
+
+// The example prints "telemetry: <url>" once it serves.
+function startExample() {
+  const child = spawn(example, ['--telemetry-port', '0', '--frame-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the example did not print its telemetry URL within 20 s')), 20_000);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = /^telemetry: (http:\/\/\S+)/.exec(line);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.on('exit', (code) => reject(new Error('the example exited early with ' + code)));
+  });
+  return { child, url };
+}
+
+const deadline = setTimeout(() => {
+  console.error('FAILED: the whole test took longer than 150 s');
+  process.exit(1);
+}, 150_000);
+
+mkdirSync(out, { recursive: true });
+const profile = mkdtempSync(path.join(tmpdir(), 'steady-e2e-'));
+const { child, url: urlPromise } = startExample();
+let context;
+let status = 0;
+try {
+  const url = await urlPromise;
+  console.log('example at ' + url);
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1400, height: 820 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+  const page = context.pages()[0] || await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(url + '/', { waitUntil: 'load' });
+  await page.waitForFunction(() => window.steadyUI && window.steadyUI.state().seq > 0 &&
+    document.querySelector('#graph svg g.node[data-actor]'), null, { timeout: 20_000 });
+  check((await page.title()).includes('Live'), 'the title says Live: ' + await page.title());
+
+  // 1. one node per actor, one edge per channel
+  const st = await page.evaluate(() => window.steadyUI.structure());
+  const nodes = await page.$$eval('#graph svg g.node[data-actor]', (gs) => gs.map((g) => Number(g.dataset.actor)));
+  check(nodes.length === st.actors.length && new Set(nodes).size === st.actors.length,
+    `one SVG node per actor (${nodes.length} nodes, ${st.actors.length} actors)`);
+  const edges = await page.$$eval('#graph svg g.edge[data-edge]', (gs) => gs.map((g) => g.dataset.channels.split(',').map(Number)));
+  const drawn = edges.flat();
+  check(drawn.length === st.channels.length && new Set(drawn).size === st.channels.length,
+    `every channel drawn by exactly one edge (${edges.length} edges for ${st.channels.length} channels)`);
+  check(edges.some((chs) => chs.length === 2), 'the bundle "pairs" is one edge with 2 lanes');
+  const bundleLabel = await page.$$eval('#graph svg g.edge[data-edge] text', (ts) => ts.map((t) => t.textContent));
+  check(bundleLabel.includes('pairs ×2'), 'the bundle edge is labelled with its lane count');
+
+  // 2. a busy edge shows a rate after several frames; nothing moved
+  const before = await page.evaluate(() => window.steadyUI.positions());
+  const seq0 = await page.evaluate(() => window.steadyUI.state().seq);
+  const numbers = st.channels.find((c) => c.name === 'numbers').edge;
+  await page.waitForFunction(([s0, e]) => {
+    const t = document.querySelectorAll(`#e${e} text`)[1];
+    return window.steadyUI.state().seq >= s0 + 5 && t && !t.textContent.startsWith('0/s');
+  }, [seq0, numbers], { timeout: 20_000 });
+  const rateText = await page.$eval(`#e${numbers} text:nth-of-type(2)`, (t) => t.textContent);
+  check(/^[0-9.]+k?\/s/.test(rateText) && !rateText.startsWith('0/s'), 'the busy edge "numbers" shows a rate: ' + rateText);
+  const after = await page.evaluate(() => window.steadyUI.positions());
+  check(JSON.stringify(before) === JSON.stringify(after), 'node positions unchanged after several frames');
+
+  // 3. click an actor: sparklines
+  const source = st.actors.find((a) => a.name === 'source').id;
+  await page.click(`#a${source}`);
+  await page.waitForFunction(() => {
+    const lines = document.querySelectorAll('#panel:not([hidden]) #sparks svg.spark polyline');
+    return lines.length >= 4 && lines[0].getAttribute('points').trim().split(' ').length >= 3;
+  }, null, { timeout: 10_000 });
+  check(await page.$eval('#p-title', (h) => h.textContent) === 'source', 'clicking an actor shows its sparklines');
+
+  // 4. record some frames in the page and save them
+  await page.click('#record');
+  await page.waitForFunction(() => window.steadyUI.state().recording >= 8, null, { timeout: 20_000 });
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.click('#record')]);
+  const recording = path.join(out, 'recording.jsonl');
+  await download.saveAs(recording);
+  const lines = readFileSync(recording, 'utf8').trim().split('\n');
+  const header = JSON.parse(lines[0]);
+  const recorded = lines.slice(1).map((l) => JSON.parse(l));
+  check(header.kind === 'steady-telemetry-recording' && recorded.length >= 8,
+    `the recording downloads (${recorded.length} frames)`);
+  check(recorded.every((f, i) => i === 0 || f.seq === recorded[i - 1].seq + 1), 'recorded frames are consecutive');
+  const live = await page.evaluate(() => window.steadyUI.rendered().filter((r) => r.mode !== 'replay'));
+
+  // 5. the picture
+  await page.screenshot({ path: path.join(out, 'telemetry_ui.png') });
+  console.log('screenshot: ' + path.join(out, 'telemetry_ui.png'));
+
+  // 6. the process goes away: the page keeps the last frame and says Snapshot
+  child.kill('SIGKILL');
+  await page.waitForFunction(() => document.title.includes('Snapshot'), null, { timeout: 15_000 });
+  check(true, 'after the process is killed the title says: ' + await page.title());
+
+  // 7. replay the recording in the same page
+  await page.setInputFiles('#open', recording);
+  await page.waitForFunction(() => window.steadyUI.state().mode === 'replay', null, { timeout: 10_000 });
+  const replayed = await page.evaluate(() => {
+    while (window.steadyUI.replayStep()) { /* every frame, in order */ }
+    return window.steadyUI.rendered().filter((r) => r.mode === 'replay');
+  });
+  check(replayed.length === recorded.length, `replay rendered every recorded frame (${replayed.length})`);
+  let same = 0;
+  for (const r of replayed) {
+    const l = live.find((x) => x.seq === r.seq);
+    if (!l) throw new Error(`FAILED: frame #${r.seq} was recorded but never rendered live`);
+    if (l.digest !== r.digest) throw new Error(`FAILED: frame #${r.seq} differs in replay:\nlive:\n${l.digest}\nreplay:\n${r.digest}`);
+    same++;
+  }
+  check(same === recorded.length, 'replay shows the same frames as live (labels, colours, widths)');
+  check((await page.title()).includes('Replay'), 'the title says Replay: ' + await page.title());
+  await page.screenshot({ path: path.join(out, 'telemetry_replay.png') });
+  check(pageErrors.length === 0, 'no script errors in the page' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
+  console.log('1 passed, 0 failed');
+} catch (e) {
+  console.error(e && e.stack ? e.stack : String(e));
+  console.log('0 passed, 1 failed');
+  status = 1;
+} finally {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (context) await context.close().catch(() => {});
+  rmSync(profile, { recursive: true, force: true });
+  clearTimeout(deadline);
+}
+process.exit(status);

@@ -1,0 +1,272 @@
+// render.cpp — the project-level files: CMake, README, main, unit file, messages, wiring, graph test.
+#include "render.hpp"
+
+#include <algorithm>
+
+#include "analysis.hpp"
+#include "names.hpp"
+#include "render_util.hpp"
+
+namespace steady_gen {
+
+std::vector<OutputFile> render_kind(const Service& s, const Kind& k, const RenderOptions& o);
+std::string config_init_for(const Service& s, const Kind& k, int node);
+
+namespace detail {
+
+std::string lanes_param(const Port& p) {
+  return camel_case(p.name) + "Lanes";
+}
+
+std::string chrono_expr(std::int64_t ns) {
+  if (ns % 60'000'000'000 == 0) return "std::chrono::minutes(" + std::to_string(ns / 60'000'000'000) + ")";
+  if (ns % 1'000'000'000 == 0) return "std::chrono::seconds(" + std::to_string(ns / 1'000'000'000) + ")";
+  if (ns % 1'000'000 == 0) return "std::chrono::milliseconds(" + std::to_string(ns / 1'000'000) + ")";
+  if (ns % 1'000 == 0) return "std::chrono::microseconds(" + std::to_string(ns / 1'000) + ")";
+  return "std::chrono::nanoseconds(" + std::to_string(ns) + ")";
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : sep) + parts[i];
+  return out;
+}
+
+std::string instances_text(const Service& s, const Kind& k) {
+  std::vector<std::string> ids;
+  for (int n : k.instances) ids.push_back(s.nodes[n].id);
+  return (ids.size() == 1 ? "actor " : "actors ") + join(ids, ", ");
+}
+
+Vars common_vars(const Service&, const std::string& ns, const std::string& dot_file) {
+  Vars v;
+  v["ns"] = ns;
+  v["name"] = ns;
+  v["dot_file"] = dot_file;
+  return v;
+}
+
+namespace {
+
+std::string node_ids(const Service& s, const std::vector<int>& nodes) {
+  std::vector<std::string> ids;
+  for (int n : nodes) ids.push_back(s.nodes[n].id);
+  return join(ids, ", ");
+}
+
+std::string channel_ends(const Service& s, const Channel& c) {
+  std::vector<int> from, to;
+  for (int e : c.edges) {
+    if (std::find(from.begin(), from.end(), s.edges[e].from) == from.end()) from.push_back(s.edges[e].from);
+    if (std::find(to.begin(), to.end(), s.edges[e].to) == to.end()) to.push_back(s.edges[e].to);
+  }
+  return node_ids(s, from) + " → " + node_ids(s, to);
+}
+
+// ---------------------------------------------------------------- generated/graph.cpp
+
+std::string end_arg(const Service& s, const Binding& b, bool input) {
+  const Channel& c = s.channels[b.channel];
+  const std::string v = c.var + (input ? "_rx" : "_tx");
+  if (b.lane >= 0) return "std::move(" + v + "[" + std::to_string(b.lane) + "])";
+  return "std::move(" + v + ")";
+}
+
+Vars wiring_vars(const Service& s, const RenderOptions& o) {
+  Vars v = common_vars(s, o.name, o.dot_file);
+  std::vector<std::string> includes, channels, troupes, actors;
+  for (const Kind& k : s.kinds) includes.push_back("#include \"generated/" + k.name + "_actor.hpp\"");
+  for (const Channel& c : s.channels) {
+    std::string line = "// " + c.instance_name +
+                       (c.bundle() ? " (" + std::to_string(c.lanes()) + " lanes)" : "") + ": " +
+                       channel_ends(s, c) + ", >>" + std::string(mode_token(c.mode)) + "\n";
+    line += "auto [" + c.var + "_tx, " + c.var + "_rx] = graph.channel<" + c.type + ">().name(" +
+            cpp_string_literal(c.instance_name) + ").capacity(" + std::to_string(c.capacity) + ")";
+    line += c.bundle() ? ".build_bundle<" + std::to_string(c.lanes()) + ">();" : ".build();";
+    channels.push_back(line);
+  }
+  for (const std::string& t : s.troupes)
+    troupes.push_back("const steady::Troupe troupe_" + t + " = graph.troupe(" + cpp_string_literal(t) + ");");
+  for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
+    const Node& node = s.nodes[n];
+    const Kind& k = s.kind_of(n);
+    std::string a = "// " + node.id + ": mod::" + k.name;
+    if (!node.drivers.text.empty()) a += ", " + node.drivers.text;
+    if (!node.troupe.empty()) a += ", troupe " + node.troupe;
+    a += "\n";
+    std::string fn = "&" + k.name + "_actor";
+    std::vector<std::string> targs, args;
+    for (std::size_t p = 0; p < k.inputs.size(); ++p) {
+      const Binding b = s.in_bind[n][p];
+      if (k.inputs[p].bundle) targs.push_back(std::to_string(s.channels[b.channel].lanes()));
+      args.push_back(end_arg(s, b, true));
+    }
+    for (std::size_t p = 0; p < k.outputs.size(); ++p) {
+      const Binding b = s.out_bind[n][p];
+      if (k.outputs[p].bundle) targs.push_back(std::to_string(s.channels[b.channel].lanes()));
+      args.push_back(end_arg(s, b, false));
+    }
+    if (!targs.empty()) fn += "<" + join(targs, ", ") + ">";
+    args.push_back("std::make_shared<actors::" + k.cls + ">()");
+    args.push_back(config_init_for(s, k, n));
+    a += "graph.actor(" + cpp_string_literal(node.actor_name) + ")";
+    if (node.suffix >= 0) a += ".suffix(" + std::to_string(node.suffix) + ")";
+    if (!node.troupe.empty()) a += ".troupe(troupe_" + node.troupe + ")";
+    if (node.core >= 0) a += ".core(" + std::to_string(node.core) + ")";
+    switch (node.restart) {  // see steady/supervision.hpp
+      case Restart::unset:
+        break;
+      case Restart::restart:
+        a += ".restart(steady::RestartPolicy::restart(10, std::chrono::seconds(10)))";
+        break;
+      case Restart::never:
+        a += ".restart(steady::RestartPolicy::never())";
+        break;
+      case Restart::stop_graph:
+        a += ".restart(steady::RestartPolicy::stop_graph())";
+        break;
+    }
+    a += ".run(\n    " + fn + ",\n    " + join(args, ",\n    ") + ");";
+    actors.push_back(a);
+  }
+  v["includes"] = join(includes, "\n");
+  v["channels"] = join(channels, "\n");
+  v["has_troupes"] = troupes.empty() ? "" : "1";
+  v["troupes"] = join(troupes, "\n");
+  v["actors"] = join(actors, "\n\n");
+  v["stopper"] = kStopperName;
+  std::vector<std::string> names;
+  for (const std::string& n : s.runtime_channel_names()) names.push_back(cpp_string_literal(n));
+  v["channel_count"] = std::to_string(names.size());
+  v["channel_names"] = join(names, ", ");
+  return v;
+}
+
+// ---------------------------------------------------------------- tests/graph_test.cpp
+
+Vars graph_test_vars(const Service& s, const RenderOptions& o) {
+  Vars v = common_vars(s, o.name, o.dot_file);
+  v["cls"] = camel_case(o.name);
+  std::vector<std::string> mocks, waits;
+  for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
+    const Kind& k = s.kind_of(n);
+    if (!k.sink() || k.inputs.empty()) continue;
+    const Node& node = s.nodes[n];
+    const std::string var = "sink_" + node.full_name;
+    mocks.push_back("auto& " + var + " = stage.replace_with_sink<" + k.inputs[0].type + ">(" +
+                    cpp_string_literal(node.full_name) + ");  // in place of " + node.id);
+    waits.push_back("EXPECT_TRUE(" + var +
+                    ".wait_for_count(1, 30s)) << \"nothing reached the mock in place of " + node.id + "\";");
+  }
+  v["has_sinks"] = mocks.empty() ? "" : "1";
+  v["sink_mocks"] = join(mocks, "\n");
+  v["sink_waits"] = join(waits, "\n");
+  return v;
+}
+
+// ---------------------------------------------------------------- messages
+
+std::vector<OutputFile> render_messages(const Service& s, const RenderOptions& o) {
+  std::vector<OutputFile> out;
+  Vars v = common_vars(s, o.name, o.dot_file);
+  std::vector<std::string> includes, asserts;
+  for (const std::string& type : s.types) {
+    const std::string file = snake_case(type);
+    includes.push_back("#include \"messages/" + file + ".hpp\"");
+    const auto chans = s.channels_of_type(type);
+    if (s.type_needs_trivial_copy(type))
+      asserts.push_back("static_assert(std::is_trivially_copyable_v<" + type + ">, \"" + type +
+                        " travels in >>TakeCopy / >>PeekCopy mode (channels " + join(chans, ", ") +
+                        "), which copies raw slots: keep it trivially copyable\");");
+    asserts.push_back("static_assert(std::is_default_constructible_v<" + type +
+                      "> && std::is_copy_constructible_v<" + type +
+                      ">, \"the generated stubs and tests build and copy " + type + "\");");
+    Vars m = v;
+    m["file"] = file;
+    m["type"] = type;
+    m["channels"] = join(chans, ", ");
+    m["plural"] = chans.size() == 1 ? "" : "s";
+    m["trivial"] = s.type_needs_trivial_copy(type) ? "1" : "";
+    out.push_back(
+        {"messages/" + file + ".hpp", render_template("message.hpp.in", m), OutputFile::Owner::user, {}});
+  }
+  v["includes"] = join(includes, "\n");
+  v["asserts"] = join(asserts, "\n");
+  out.insert(out.begin(),
+             {"messages.hpp", render_template("messages.hpp.in", v), OutputFile::Owner::generated, {}});
+  return out;
+}
+
+// ---------------------------------------------------------------- README
+
+Vars readme_vars(const Service& s, const RenderOptions& o) {
+  Vars v = common_vars(s, o.name, o.dot_file);
+  std::vector<std::string> notes, actor_rows, channel_rows;
+  for (const DocNote& n : s.notes) notes.push_back(n.text);
+  for (const Node& n : s.nodes) {
+    std::string wakes = n.drivers.text.empty() ? "any input; room on outputs" : n.drivers.text;
+    std::string runs = n.troupe.empty() ? "own thread" : "troupe `" + n.troupe + "`";
+    if (n.core >= 0) runs += ", core " + std::to_string(n.core);
+    if (n.restart != Restart::unset) runs += ", restart=" + std::string(restart_token(n.restart));
+    actor_rows.push_back("| " + n.id + " (`" + n.full_name + "`) | `" + n.kind + "` | `" + wakes + "` | " +
+                         runs + " |");
+  }
+  for (const Channel& c : s.channels) {
+    std::string name = "`" + c.instance_name + "`";
+    if (c.bundle()) name += " (bundle of " + std::to_string(c.lanes()) + ")";
+    channel_rows.push_back("| " + name + " | " + channel_ends(s, c) + " | `" + c.type + "` | " +
+                           std::string(mode_token(c.mode)) + " | " + std::to_string(c.capacity) + " |");
+  }
+  v["has_notes"] = notes.empty() ? "" : "1";
+  v["notes"] = join(notes, "\n\n");
+  v["actor_rows"] = join(actor_rows, "\n");
+  v["channel_rows"] = join(channel_rows, "\n");
+  v["dot_path"] = o.dot_path;
+  return v;
+}
+
+}  // namespace
+}  // namespace detail
+
+std::vector<OutputFile> render(const Service& s, const RenderOptions& o) {
+  using detail::common_vars;
+  using Owner = OutputFile::Owner;
+  std::vector<OutputFile> out;
+  Vars v = common_vars(s, o.name, o.dot_file);
+
+  Vars cm = v;
+  std::string upper = o.name;
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  cm["NAME"] = upper;
+  std::vector<std::string> actor_sources, test_sources;
+  for (const Kind& k : s.kinds) {
+    actor_sources.push_back("actors/" + k.name + ".cpp");
+    test_sources.push_back("tests/" + k.name + "_test.cpp");
+  }
+  cm["actor_sources"] = detail::join(actor_sources, "\n");
+  cm["test_sources"] = detail::join(test_sources, "\n");
+  out.push_back({"CMakeLists.txt", render_template("CMakeLists.txt.in", cm), Owner::generated, {}});
+
+  out.push_back({"README.md", render_template("README.md.in", detail::readme_vars(s, o)), Owner::user, {}});
+  out.push_back({o.name + ".service.in", render_template("service.in", v), Owner::user, {}});
+  Vars mv = v;
+  mv["description"] =
+      cpp_string_literal(o.name + ": a steady_state service (generated from " + o.dot_file + ")");
+  out.push_back({"main.cpp", render_template("main.cpp.in", mv), Owner::user, {}});
+
+  for (auto& f : detail::render_messages(s, o)) out.push_back(std::move(f));
+  out.push_back({"generated/support.hpp", render_template("support.hpp.in", v), Owner::generated, {}});
+  const Vars wiring = detail::wiring_vars(s, o);
+  out.push_back({"generated/graph.hpp", render_template("graph.hpp.in", wiring), Owner::generated, {}});
+  out.push_back({"generated/graph.cpp", render_template("graph.cpp.in", wiring), Owner::generated, {}});
+  out.push_back({"tests/graph_test.cpp",
+                 render_template("graph_test.cpp.in", detail::graph_test_vars(s, o)),
+                 Owner::generated,
+                 {}});
+  for (const Kind& k : s.kinds)
+    for (auto& f : render_kind(s, k, o)) out.push_back(std::move(f));
+  return out;
+}
+
+}  // namespace steady_gen
