@@ -1,5 +1,6 @@
 // render_kind.cpp — the files of one actor kind: settings, generated loop, behaviour stub, unit test.
 #include <algorithm>
+#include <filesystem>
 
 #include "names.hpp"
 #include "render.hpp"
@@ -8,6 +9,10 @@
 namespace steady_gen::detail {
 
 namespace {
+
+std::string dot_name(const Service& s) {
+  return std::filesystem::path(s.dot_file).filename().string();
+}
 
 std::string qualified(const std::string& ns, const std::string& type) {
   return "::" + ns + "::" + type;
@@ -330,7 +335,7 @@ std::string source_test(const Service& s, const Kind& k) {
   t += timer_only ? ", then once per period.\n" : ", as long as there is room.\n";
   t += "TEST(" + k.cls + ", SendsNumberedMessagesOnEveryOutputAndStopsCleanly) {\n";
   t += "  steady::testing::Harness h;  // virtual time\n";
-  t += "  generated::" + k.cls + "Config cfg;  // as for " + first.id + " in " + s.dot_file + "\n";
+  t += "  generated::" + k.cls + "Config cfg;  // as for " + first.id + " in " + dot_name(s) + "\n";
   t += "  auto self = std::make_shared<actors::" + k.cls + ">();\n";
   std::vector<std::string> args;
   Ends receivers;
@@ -419,7 +424,7 @@ std::string flow_tests(const Service& s, const Kind& k) {
        (k.sink() ? ", TakesEveryMessageAndStopsWhenItsInputsClose) {\n"
                  : ", PassesEveryMessageOnAndStopsWhenItsInputsClose) {\n");
   t += "  steady::testing::Harness h;  // virtual time\n";
-  t += "  generated::" + k.cls + "Config cfg;  // as for " + first.id + " in " + s.dot_file + "\n";
+  t += "  generated::" + k.cls + "Config cfg;  // as for " + first.id + " in " + dot_name(s) + "\n";
   t += "  auto self = std::make_shared<actors::" + k.cls + ">();\n";
   Ends inputs, outputs;
   t += harness_ports(s, k, inputs, outputs);
