@@ -37,11 +37,14 @@ void release_unclaimed(std::vector<EndOffer>& offers) noexcept {
 GraphCore::~GraphCore() { unregister_signal_target(this); }
 
 void GraphCore::request_shutdown() noexcept {
-  std::uint32_t expected = 0;
-  if (!phase.compare_exchange_strong(expected, 1)) return;  // already stopping
   {
+    // The phase moves under the lock, after stop_requested_at is set: block_until_stopped() reads both under the
+    // lock and must never see the stop phase with a deadline computed from an unset request time.
     std::lock_guard lock(mu);
+    std::uint32_t expected = 0;
+    if (phase.load() != 0) return;  // already stopping
     stop_requested_at = now();
+    if (!phase.compare_exchange_strong(expected, 1)) return;  // force_stop() got there first
     GraphState s = GraphState::running;
     state.compare_exchange_strong(s, GraphState::stop_requested);
     cv.notify_all();
@@ -229,6 +232,8 @@ void Graph::advance(std::chrono::nanoseconds d) {
   const auto target = g.now() + std::chrono::duration_cast<detail::Clock::duration>(d);
   g.drive();
   for (;;) {
+    // Once every actor has finished, a timer left queued (an expired wait's timeout) has nobody to fire for.
+    if (ex.live() == 0) break;
     const auto next = ex.next_deadline();
     if (next == detail::kNoDeadline || next > target) break;
     if (next > g.now()) g.virtual_now.store(next.time_since_epoch().count());
