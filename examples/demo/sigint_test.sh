@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # examples/demo/sigint_test.sh — Ctrl-C test of the demo service (CTest: example.demo_sigint).
-#   sigint_test.sh <path to steady_demo>
+#   sigint_test.sh <path to steady_demo> [more demo flags, e.g. --telemetry-port 0]
 # Starts the demo, waits for its first summary line, sends SIGINT, and checks that it exits with 0 within 2 s
 # and says "clean stop". Every wait is bounded; the only sleeps are the pauses of polling loops that watch for an
 # observable condition (a line in the output, the process gone).
 set -euo pipefail
 
-demo=${1:?usage: sigint_test.sh <path to steady_demo>}
+demo=${1:?usage: sigint_test.sh <path to steady_demo> [demo flags...]}
+shift
 out=$(mktemp "${TMPDIR:-/tmp}/steady_demo_sigint.XXXXXX")
 pid=""
 cleanup() {
@@ -25,7 +26,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # `timeout` is the backstop if everything else fails. --foreground makes it pass our SIGINT to the demo only:
 # without it, timeout also signals its whole process group, so the demo sees a second SIGINT and exits at
 # once with 130 (steady's "second signal" rule).
-timeout --foreground --kill-after=5 60 "$demo" --log-level info >"$out" 2>&1 &
+timeout --foreground --kill-after=5 60 "$demo" --log-level info "$@" >"$out" 2>&1 &
 pid=$!
 
 # Wait (at most 15 s) for the first summary line, which the demo prints after about one second.

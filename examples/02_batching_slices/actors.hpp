@@ -1,6 +1,5 @@
-// examples/02_batching_slices.cpp — moving messages a batch at a time, with copies and without.
-//
-//   generator --numbers--> doubler --doubled--> sink
+// examples/02_batching_slices/actors.hpp — moving messages a batch at a time, with copies and without (wired
+// in main.cpp; unit-tested in tests/examples/02_batching_slices_test.cpp).
 //
 // generator  fills a local buffer and hands it over with send_slice (copy in, as many as fit).
 // doubler    zero-copy: peek_slice shows the ready messages in place (two spans when the ring wraps) and
@@ -9,41 +8,37 @@
 //            (peek-before-commit).
 // sink       take_slice moves up to a buffer's worth out of the channel in one call.
 // Each actor makes one wait per pass for a whole batch, and the per-item loops are plain functions.
-//
-// Run: build/examples/example_02_batching_slices      (exit 0 when the sink got 2*1..2*N, in order)
+#pragma once
+
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <functional>
 #include <span>
-#include <utility>
 
 #include <steady/steady.hpp>
 
-namespace {
+namespace batching_slices {
 
 using u64 = std::uint64_t;
-constexpr u64 kCount = 1'000'000;
 constexpr std::size_t kBatch = 64;
 constexpr u64 kCapacity = 4 * kBatch;  // capacity ≥ 2 × batch lets producer and consumer overlap
 
 // ---- generator: send_slice
 
 // Fill `buf` with the next numbers (up to `left` of them); returns how many.
-std::size_t fill_numbers(std::span<u64> buf, u64 first, u64 left) {
+inline std::size_t fill_numbers(std::span<u64> buf, u64 first, u64 left) {
   const std::size_t n = std::min<u64>(buf.size(), left);
   for (std::size_t i = 0; i < n; ++i) buf[i] = first + i;
   return n;
 }
 
-steady::Task generate(steady::Context& ctx, steady::Tx<u64>& out) {
+// Sends 1..last, a batch per pass.
+inline steady::Task generate(steady::Context& ctx, steady::Tx<u64>& out, u64 last) {
   std::array<u64, kBatch> buf{};
   u64 next = 1;
-  while (next <= kCount && ctx.is_running()) {
+  while (next <= last && ctx.is_running()) {
     co_await ctx.wait_vacant(out, kBatch);  // room for a whole batch
-    const std::size_t n = fill_numbers(buf, next, kCount - next + 1);
+    const std::size_t n = fill_numbers(buf, next, last - next + 1);
     next += out.send_slice(std::span<const u64>(buf.data(), n));  // copies as many as fit, returns how many
   }
 }
@@ -52,7 +47,7 @@ steady::Task generate(steady::Context& ctx, steady::Tx<u64>& out) {
 
 // Read ready inputs in place, write results in place; returns how many it moved. Nothing is removed from `in`
 // until the results are published: if this threw half way, the inputs would still be there for a restart.
-std::size_t double_in_place(steady::Rx<u64>& in, steady::Tx<u64>& out) {
+inline std::size_t double_in_place(steady::Rx<u64>& in, steady::Tx<u64>& out) {
   const steady::SlicePair<const u64> src = in.peek_slice(kBatch);  // up to kBatch ready ones, oldest first
   const steady::SlicePair<u64> dst = out.poke_slice(src.size());   // as many free output slots
   const std::size_t n = std::min(src.size(), dst.size());
@@ -62,7 +57,7 @@ std::size_t double_in_place(steady::Rx<u64>& in, steady::Tx<u64>& out) {
   return n;
 }
 
-steady::Task doubler(steady::Context& ctx, steady::Rx<u64>& in, steady::Tx<u64>& out) {
+inline steady::Task doubler(steady::Context& ctx, steady::Rx<u64>& in, steady::Tx<u64>& out) {
   while (ctx.is_running([&] { return in.is_closed_and_empty() && out.mark_closed(); })) {
     // One consolidated wait: a batch to read AND room to write it (a closed input also satisfies the first).
     co_await ctx.wait_all(steady::avail(in, kBatch), steady::vacant(out, kBatch));
@@ -77,10 +72,10 @@ struct Check {
   u64 count = 0;
   u64 sum = 0;
   u64 batches = 0;
-  bool in_order = true;
+  bool in_order = true;  // the n-th message was 2 × n
 };
 
-void check_batch(std::span<const u64> got, Check& c) {
+inline void check_batch(std::span<const u64> got, Check& c) {
   for (u64 v : got) {
     c.in_order &= (v == 2 * (c.count + 1));
     ++c.count;
@@ -89,7 +84,7 @@ void check_batch(std::span<const u64> got, Check& c) {
   ++c.batches;
 }
 
-steady::Task sink(steady::Context& ctx, steady::Rx<u64>& in, Check& check) {
+inline steady::Task sink(steady::Context& ctx, steady::Rx<u64>& in, Check& check) {
   std::array<u64, kBatch> buf{};
   while (ctx.is_running([&] { return in.is_closed_and_empty(); })) {
     co_await ctx.wait_avail(in, kBatch);
@@ -99,39 +94,4 @@ steady::Task sink(steady::Context& ctx, steady::Rx<u64>& in, Check& check) {
   }
 }
 
-}  // namespace
-
-int main() {
-  auto graph = steady::GraphBuilder::for_production().build();
-  auto [numbers_tx, numbers_rx] = graph.channel<u64>().name("numbers").capacity(kCapacity).build();
-  auto [doubled_tx, doubled_rx] = graph.channel<u64>().name("doubled").capacity(kCapacity).build();
-
-  Check check;
-  auto stages = graph.troupe("stages");  // all three take turns on one thread: local channels, no fences
-  graph.actor("generator").troupe(stages).run(generate, std::move(numbers_tx));
-  graph.actor("doubler").troupe(stages).run(doubler, std::move(numbers_rx), std::move(doubled_tx));
-  graph.actor("sink").troupe(stages).run(sink, std::move(doubled_rx), std::ref(check));
-
-  const auto t0 = std::chrono::steady_clock::now();
-  graph.start();
-  const steady::StopReport report = graph.block_until_stopped(std::chrono::seconds(2));
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-  const u64 want_sum = kCount * (kCount + 1);  // 2 × (1 + ... + N)
-  std::printf(
-      "02_batching_slices: generator -send_slice-> doubler -peek/poke_slice-> sink (take_slice), batch %zu\n",
-      kBatch);
-  std::printf(
-      "  sink got %llu messages in %llu take_slice calls (%.1f per call), sum %llu (want %llu), "
-      "in order: %s\n",
-      static_cast<unsigned long long>(check.count), static_cast<unsigned long long>(check.batches),
-      check.batches != 0 ? static_cast<double>(check.count) / static_cast<double>(check.batches) : 0.0,
-      static_cast<unsigned long long>(check.sum), static_cast<unsigned long long>(want_sum),
-      check.in_order ? "yes" : "no");
-  std::printf("  %.1f M messages/s through three stages\n", static_cast<double>(kCount) / s / 1e6);
-  std::printf("  stop report: %s\n", report.to_string().c_str());
-
-  const bool ok = report.clean && check.count == kCount && check.sum == want_sum && check.in_order;
-  std::printf("%s\n", ok ? "OK" : "FAILED");
-  return ok ? 0 : 1;
-}
+}  // namespace batching_slices
