@@ -14,6 +14,7 @@
 #include <utility>
 #include <system_error>
 
+#include "failure_trace.hpp"
 #include "graph_core.hpp"
 #include "steady/log.hpp"
 
@@ -169,7 +170,10 @@ void Executor::resume(ActorCore& a) {
   // Busy time: the real clock around each resume (a satisfied wait does not suspend, so this is once per sleep).
   const auto t0 = Clock::now();
   a.running_since.store(t0.time_since_epoch().count(), std::memory_order_relaxed);  // for the watchdog
-  a.handle.resume();
+  {
+    const RunningActorScope running(a);  // for the throw hook and the crash handler: this actor's code runs now
+    a.handle.resume();
+  }
   a.running_since.store(0, std::memory_order_relaxed);
   if (a.stalled.load(std::memory_order_relaxed)) {
     a.stalled.store(false, std::memory_order_relaxed);
@@ -250,6 +254,7 @@ std::size_t Executor::drive_until_idle(std::size_t max_steps) {
 
 void Executor::run() {
   t_current = this;
+  const AltSignalStack alt_stack;  // the crash handler still runs when an actor overflows this thread's stack
   {
     std::string n = opts_.name.substr(0, 15);  // kernel limit: 16 bytes with the terminator
     pthread_setname_np(pthread_self(), n.c_str());

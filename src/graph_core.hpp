@@ -30,7 +30,8 @@ struct RestartDelay final : PendingWait {
   bool should_resume(TimePoint now) noexcept override { return now >= at || actor->stop_requested_fenced(); }
 };
 
-// The stack trace of the exception that ended an actor, if a provider is installed (steady::ops does); else "".
+// The stack trace of the exception that ended an actor, from the installed provider (the throw-site recorder by
+// default, when built with STEADY_WITH_TRACES); "" when there is none.
 std::string take_failure_trace();
 
 struct ActorRecord {

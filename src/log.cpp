@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <mutex>
 
+#include "failure_trace.hpp"
+
 namespace steady {
 namespace {
 std::atomic<LogLevel> g_level{LogLevel::info};
@@ -44,9 +46,13 @@ void log(LogLevel level, std::string_view message) {
 }
 
 namespace {
-std::atomic<FailureTraceProvider> g_trace_provider{nullptr};
+// The throw site (failure_trace.cpp), or an empty string when built without traces (failure_trace_off.cpp).
+std::atomic<FailureTraceProvider> g_trace_provider{&detail::throw_site_trace};
+}  // namespace
+FailureTraceProvider set_failure_trace_provider(FailureTraceProvider p) noexcept {
+  return g_trace_provider.exchange(p);
 }
-void set_failure_trace_provider(FailureTraceProvider p) noexcept { g_trace_provider.store(p); }
+void install_crash_handler() { detail::install_crash_handler(); }
 
 namespace detail {
 std::string take_failure_trace() {

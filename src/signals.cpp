@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "failure_trace.hpp"
 #include "graph_core.hpp"
 #include "steady/log.hpp"
 
@@ -64,6 +65,7 @@ void register_signal_target(GraphCore* g) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
     std::thread(watch).detach();
+    install_crash_handler();  // same moment, same opt-out (GraphBuilder::handle_signals(false))
   });
   std::lock_guard lock(targets().mu);
   targets().graphs.push_back(g);

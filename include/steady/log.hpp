@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace steady {
@@ -22,8 +23,20 @@ void set_log_level(LogLevel min_level);
 void log(LogLevel level, std::string_view message);
 
 // Where the text of a failed actor's stack trace comes from (called on the actor's thread right after its
-// exception was caught). steady::ops installs one that records the throw site (backward-cpp); none by default.
+// exception was caught, appended to the failure's log line). The default, in a library built with
+// STEADY_WITH_TRACES (the default), is the throw site: every `throw` made while an actor runs records its stack
+// (a thread that runs no actor pays one thread-local check), and the record of the exception that escaped is
+// resolved to "function at file:line" frames with backward-cpp + libdw. Without debug information the frames
+// show function names only. nullptr: failures are logged without a trace. Returns the provider it replaced.
 using FailureTraceProvider = std::string (*)();
-void set_failure_trace_provider(FailureTraceProvider provider) noexcept;
+FailureTraceProvider set_failure_trace_provider(FailureTraceProvider provider) noexcept;
+
+// The crash handler: on SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT it writes the signal and the name of the actor
+// running on the crashing thread to stderr, then that thread's stack, and lets the signal end the process as it
+// would have (the exit is by the signal: a process supervisor sees a failure and restarts the service). Installed
+// once when the first graph that handles signals starts (production graphs; GraphBuilder::handle_signals(false)
+// leaves it out with SIGINT/SIGTERM). Call it yourself to cover what runs before that, e.g. at the top of main().
+// Does nothing in a library built with STEADY_WITH_TRACES=OFF.
+void install_crash_handler();
 
 }  // namespace steady
