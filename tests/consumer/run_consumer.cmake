@@ -1,7 +1,7 @@
 # Runs one consumer smoke project: configure, build, run. Invoked by CTest as
 #   cmake -DMODE=find_package|add_subdirectory -DSTEADY_SOURCE_DIR=... -DSTEADY_BINARY_DIR=... -DWORK_DIR=...
-#         [-DGENERATOR=... -DMAKE_PROGRAM=... -DCXX_COMPILER=... -DLAUNCHER=... -DBUILD_TYPE=...
-#          -DCXX_FLAGS=... -DLINKER_FLAGS=...] -P run_consumer.cmake
+#         [the toolchain variables of tests/cmake/child_build.cmake: -DGENERATOR=... -DBUILD_TYPE=... -DFLAGS=...]
+#         -P run_consumer.cmake
 # find_package mode first installs the already-built steady_state from STEADY_BINARY_DIR into WORK_DIR/prefix.
 # Everything happens under WORK_DIR, which is wiped first so a stale cache cannot hide a broken package.
 cmake_minimum_required(VERSION 3.25)
@@ -22,25 +22,8 @@ file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
 # Same toolchain as the parent build.
-set(configure_args -S "${consumer_dir}" -B "${build}" "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
-if(GENERATOR)
-  list(APPEND configure_args -G "${GENERATOR}")
-endif()
-if(MAKE_PROGRAM)
-  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
-endif()
-if(CXX_COMPILER)
-  list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
-endif()
-if(LAUNCHER)
-  list(APPEND configure_args "-DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER}")
-endif()
-if(CXX_FLAGS)
-  list(APPEND configure_args "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}")
-endif()
-if(LINKER_FLAGS)
-  list(APPEND configure_args "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}" "-DCMAKE_SHARED_LINKER_FLAGS=${LINKER_FLAGS}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/../cmake/child_build.cmake")
+steady_child_configure_args(configure_args "${consumer_dir}" "${build}")
 
 if(MODE STREQUAL "find_package")
   if(NOT STEADY_BINARY_DIR)

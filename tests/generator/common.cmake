@@ -28,28 +28,12 @@ function(run what)
   endif()
 endfunction()
 
-# configure_build_test(<project dir> <build dir> <find_package|add_subdirectory>) — uses BUILD_TYPE, GENERATOR,
-# MAKE_PROGRAM, CXX_COMPILER, LAUNCHER, FLAGS, PREFIX, STEADY_SOURCE_DIR from the caller.
+include("${CMAKE_CURRENT_LIST_DIR}/../cmake/child_build.cmake")
+
+# configure_build_test(<project dir> <build dir> <find_package|add_subdirectory>) — uses the toolchain variables
+# of child_build.cmake (BUILD_TYPE, GENERATOR, ...) and PREFIX, STEADY_SOURCE_DIR from the caller.
 function(configure_build_test project build mode)
-  if(NOT BUILD_TYPE)
-    set(BUILD_TYPE RelWithDebInfo)
-  endif()
-  set(args -S "${project}" -B "${build}" "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
-  if(GENERATOR)
-    list(APPEND args -G "${GENERATOR}")
-  endif()
-  if(MAKE_PROGRAM)
-    list(APPEND args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
-  endif()
-  if(CXX_COMPILER)
-    list(APPEND args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
-  endif()
-  if(LAUNCHER)
-    list(APPEND args "-DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER}")
-  endif()
-  if(FLAGS)
-    list(APPEND args "-DCMAKE_CXX_FLAGS=${FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${FLAGS}")
-  endif()
+  steady_child_configure_args(args "${project}" "${build}")
   if(mode STREQUAL "add_subdirectory")
     # The library is built along, from this source tree: the second way a project finds steady_state. With the
     # build type and flags of this build, ccache serves most of it (CTest sets CCACHE_NOHASHDIR); telemetry is left
