@@ -216,6 +216,17 @@ class MultiWait final : public WaitBase {
     }
     return false;
   }
+  // The earliest timer condition still ahead. A timer that has passed is satisfied for good: in an all-of wait that
+  // still waits for a channel it must not be a wake-up time, or the executor would wake the actor again and again
+  // (a busy loop) until the channel is ready.
+  TimePoint deadline() const noexcept override {
+    TimePoint d = std::min(timeout_at_, poll_at_);
+    if (cond_at_ == kNoDeadline) return d;
+    const TimePoint now = core_.now();
+    for (const auto& c : conds_)
+      if (c.at != kNoDeadline && c.at > now && c.at < d) d = c.at;
+    return d;
+  }
   bool arm() noexcept override {
     // Arm every channel (each arm re-checks after its fence), then decide with the full rule in ready().
     for (auto& c : conds_) (void)cond_arm(c);

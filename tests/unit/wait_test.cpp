@@ -416,6 +416,31 @@ TEST(Combinators, AllOfAvailAndVacantNeedsBoth) {
   EXPECT_EQ(o.units, 2u);
 }
 
+struct PassedTimer {
+  bool deadline_ahead = false;
+  WaitStatus status = WaitStatus::satisfied;
+};
+
+Task passed_timer_and_full_channel(Context& ctx, Tx<int>& out, PassedTimer& p) {
+  auto wait = ctx.wait_all(steady::after(0ns), steady::vacant(out, 1)).timeout(30ms);
+  p.deadline_ahead = wait.deadline() > ctx.now();
+  p.status = (co_await wait).status;
+}
+
+TEST(Combinators, AllOfWithAPassedTimerWaitsForTheChannelWithoutWakingOnTheTimer) {
+  // The timer is satisfied at once, the channel stays full: the wait's next wake-up must be its timeout, not the
+  // timer's passed time (which made the executor wake the actor in a busy loop).
+  auto graph = steady::GraphBuilder::for_testing().build();
+  auto [tx_out, rx_out] = graph.channel<int>().name("out").capacity(1).build();
+  ASSERT_TRUE(tx_out.try_send(1).sent());
+  PassedTimer p;
+  graph.actor("waiter").run(passed_timer_and_full_channel, std::move(tx_out), std::ref(p));
+  const auto report = run_graph(graph);
+  EXPECT_TRUE(report.clean) << report.to_string();
+  EXPECT_TRUE(p.deadline_ahead);
+  EXPECT_EQ(p.status, WaitStatus::timed_out);
+}
+
 // ---------------------------------------------------------------- shutdown ends pending waits
 
 Task wait_forever(Context& ctx, Rx<int>& rx, Stepped& s) {
