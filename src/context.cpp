@@ -29,6 +29,21 @@ std::string ActorCore::status() const {
   std::lock_guard lock(veto_mu_);
   return status_;
 }
+void ActorCore::set_label(std::string key, std::string value) {
+  std::lock_guard lock(veto_mu_);
+  auto it = labels_->find(key);
+  if (value.empty() ? it == labels_->end() : it != labels_->end() && it->second == value) return;  // unchanged
+  auto next = std::make_shared<Labels>(*labels_);
+  if (value.empty())
+    next->erase(key);
+  else
+    (*next)[std::move(key)] = std::move(value);
+  labels_ = std::move(next);
+}
+std::shared_ptr<const ActorCore::Labels> ActorCore::labels() const {
+  std::lock_guard lock(veto_mu_);
+  return labels_;
+}
 std::string ActorCore::last_veto() const {
   std::lock_guard lock(veto_mu_);
   return veto_reason_;

@@ -126,6 +126,7 @@ detail::ActorCore& Graph::add_actor(const ActorPlacement& p) {
   rec->core->stall_after_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(p.stall.count() > 0 ? p.stall : g.options.stall_after)
           .count();
+  for (const auto& [key, value] : p.labels) rec->core->set_label(key, value);
   rec->troupe = p.troupe;
   rec->cpu = p.core;
   rec->spin = p.spin;

@@ -19,7 +19,7 @@
 
   const S = {
     structure: null, options: null, layoutSvg: '',
-    svg: null, nodes: [], edges: [],
+    svg: null, nodes: [], edges: [], procs: [],
     mode: 'connecting', paused: false, last: null,
     hist: null, windowFrames: 100,
     selected: null,
@@ -73,6 +73,11 @@
     return s;
   }
   function edgeWidth(r) { return Math.min(9, Math.max(1, 1 + 1.2 * Math.log10(1 + r))); }
+  function processLine(info, p) {  // as exposition.cpp's process_line
+    if (p.up) return info.url + ' · up';
+    return info.url + ' · down: ' + (p.error.length > 60 ? p.error.slice(0, 59) + '…' : p.error);
+  }
+  function labelText(labels) { return Object.entries(labels || {}).map(([k, v]) => k + '=' + v).join(', '); }
 
   // ---------------------------------------------------------------- the picture
 
@@ -90,6 +95,7 @@
     S.svg = svg;
     S.nodes = [];
     S.edges = [];
+    S.procs = [];
     if (!svg) return;
     svg.removeAttribute('width');
     svg.removeAttribute('height');
@@ -120,6 +126,10 @@
       g.addEventListener('mouseleave', hideTip);
       g.addEventListener('click', (ev) => { ev.stopPropagation(); select({ kind: 'edge', id: e.id }); });
     }
+    (structure.processes || []).forEach((p, i) => {  // a hub: one cluster per process, its 2nd line says up/down
+      const g = svg.getElementById ? svg.getElementById('p' + i) : svg.querySelector('#p' + i);
+      if (g) S.procs[i] = { g, texts: [...g.querySelectorAll('text')], shape: g.querySelector('path, polygon') };
+    });
     applyView();
   }
 
@@ -154,6 +164,15 @@
       for (const p of d.paths) { p.setAttribute('stroke', c); p.setAttribute('stroke-width', w); }
       for (const h of d.heads) { h.setAttribute('stroke', c); h.setAttribute('fill', c); }
     }
+    (f.processes || []).forEach((p, i) => {
+      const d = S.procs[i];
+      const info = st.processes && st.processes[i];
+      if (!d || !info) return;
+      setText(d.texts[1], processLine(info, p));
+      const c = p.up ? '#5b7fa6' : '#d40000';
+      if (d.shape) d.shape.setAttribute('stroke', c);
+      for (const t of d.texts) t.setAttribute('fill', p.up ? '#2f4f6f' : '#d40000');
+    });
     const texts = [];  // what a person sees: every label, colour and width
     for (const n of S.nodes) {
       if (n) texts.push(n.texts.map((t) => t.textContent).join('|') + '|' + (n.shape ? n.shape.getAttribute('stroke') : ''));
@@ -168,7 +187,8 @@
     $('clock').textContent = clock(f.unix_ms);
     $('status').textContent = 'frame #' + f.seq + ' · every ' + S.options.frame_ms + ' ms · window ' +
       (S.options.window_ms / 1000) + ' s · ' + st.actors.length + ' actors · ' + st.channels.length +
-      ' channels · graph ' + f.state.replace('_', ' ') + ' · uptime ' + fixed(f.uptime_s, 1) + ' s';
+      ' channels · graph ' + f.state.replace('_', ' ') + ' · uptime ' + fixed(f.uptime_s, 1) + ' s' +
+      (f.processes ? ' · ' + f.processes.length + ' processes, ' + f.processes.filter((p) => !p.up).length + ' down' : '');
     refreshPanel();
   }
 
@@ -215,6 +235,7 @@
   }
 
   function onFrame(f, raw) {
+    if (f.hash && S.structure && f.hash !== S.structure.hash) { location.reload(); return; }  // a hub's graph changed
     if (S.last && f.seq < S.last.seq) {  // the service restarted (same graph): its frames count from 1 again
       S.hist = newHistory();
       S.seededUpTo = 0;
@@ -308,6 +329,10 @@
     const a = S.structure.actors[id];
     const x = S.last && S.last.actors[id];
     const rows = [['placement', esc(a.troupe ? 'troupe ' + a.troupe : 'solo') + (a.core >= 0 ? ' · core ' + a.core : '')]];
+    const proc = a.process !== undefined && S.structure.processes && S.structure.processes[a.process];
+    if (proc) rows.push(['process', esc(proc.title + ' · ' + proc.url)]);
+    const labels = labelText((x && x.labels) || a.labels);
+    if (labels) rows.push(['labels', esc(labels)]);
     if (!x) return rows;
     rows.push(['thread', esc(x.thread)], ['state', esc(x.state)],
       ['alert', '<span class="alert-' + x.alert + '">' + x.alert + '</span>'],
@@ -327,7 +352,7 @@
     const who = (i) => (i >= 0 ? S.structure.actors[i].name : '–');
     const rows = [['from → to', esc(who(c.from) + ' → ' + who(c.to))], ['type', esc(c.type)],
       ['capacity', num(c.capacity) + ' · ' + bytes(c.memory_bytes)]];
-    const labels = Object.entries(c.labels || {}).map(([k, v]) => k + '=' + v).join(', ');
+    const labels = labelText(c.labels);
     if (labels) rows.push(['labels', esc(labels)]);
     if (!x) return rows;
     rows.push(['alert', '<span class="alert-' + x.alert + '">' + x.alert + '</span>'],

@@ -282,6 +282,10 @@ class Context {
   }
   // A one-line text shown beside the actor in telemetry (e.g. "connected to 10.0.0.2"). Not for the hot path.
   void set_status(std::string text) { core_.set_status(std::move(text)); }
+  // A key/value label telemetry shows with the actor (snapshot.json, the UI, /metrics' steady_actor_info), e.g.
+  // the endpoint it bound once it knows it. Same labels as ActorBuilder::label; an empty value removes the key.
+  // Any thread; not for the hot path (each change copies the actor's labels).
+  void set_label(std::string key, std::string value) { core_.set_label(std::move(key), std::move(value)); }
   // Ask the whole graph to stop (negotiated: every actor votes).
   void request_shutdown() noexcept;
 

@@ -223,6 +223,11 @@ class ActorBuilder {
   ActorBuilder& supervisor(SupervisorGroup g) noexcept { group_ = static_cast<int>(g.id); return *this; }
   // Flag the actor stalled after this long resumed without reaching a wait (default: the graph's stall_after).
   ActorBuilder& stall_after(std::chrono::milliseconds d) noexcept { stall_ = d; return *this; }
+  // A key/value label telemetry shows with the actor (the actor may add more at run time: Context::set_label).
+  ActorBuilder& label(std::string key, std::string value) {
+    labels_[std::move(key)] = std::move(value);
+    return *this;
+  }
 
   // Add the actor. `fn(Context&, Args&...)` must return steady::Task. The graph keeps `args` (channel ends and any
   // other values) and lends them to each incarnation by reference.
@@ -242,6 +247,7 @@ class ActorBuilder {
   std::optional<RestartPolicy> policy_;
   int group_ = -1;
   std::chrono::milliseconds stall_{0};
+  std::map<std::string, std::string> labels_;
 };
 
 class Graph {
@@ -305,6 +311,7 @@ class Graph {
     std::optional<RestartPolicy> policy;
     int group;
     std::chrono::milliseconds stall;
+    std::map<std::string, std::string> labels;
   };
   template <class S>
   friend class StateBuilder;
@@ -375,7 +382,8 @@ void ActorBuilder::run(F fn, Args&&... args) {
     detail::release_unclaimed(offers);
     return;
   }
-  detail::ActorCore& a = graph_.add_actor({name_, suffix_, troupe_, core_, spin_, stack_, policy_, group_, stall_});
+  detail::ActorCore& a =
+      graph_.add_actor({name_, suffix_, troupe_, core_, spin_, stack_, policy_, group_, stall_, labels_});
   // The function and the arguments live with the actor for the graph's lifetime; each incarnation borrows them.
   struct Held {
     F fn;

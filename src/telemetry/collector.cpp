@@ -129,6 +129,7 @@ std::shared_ptr<const Structure> read_structure(detail::GraphCore& g, const std:
     if (rec->troupe >= 0 && static_cast<std::size_t>(rec->troupe) < g.troupes.size())
       a.troupe = g.troupes[static_cast<std::size_t>(rec->troupe)];
     a.core = rec->cpu;
+    a.labels = *a.actor->labels();
     h = fnv1a(fnv1a(h, a.name), a.troupe);
     s->actors.push_back(std::move(a));
   }
@@ -441,6 +442,7 @@ FramePtr Collector::sample(Clock::time_point now, bool final_requested) {
     x.stalled = stalled_of(a);
     x.state = state_name(a.state.load(std::memory_order_relaxed));
     x.status = a.status();
+    x.labels = a.labels();  // a shared snapshot: no copy
     x.busy_pct = std::min(100.0, 100.0 * busy_delta[i] / dt);
   }
   for (ThreadState& t : threads_) {

@@ -2,9 +2,11 @@
 #include "exposition.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 
 namespace steady::telemetry {
@@ -17,11 +19,7 @@ using json = nlohmann::ordered_json;
 double r3(double x) { return std::isfinite(x) ? std::round(x * 1e3) / 1e3 : 0.0; }
 double r6(double x) { return std::isfinite(x) ? std::round(x * 1e6) / 1e6 : 0.0; }  // ms → whole ns
 
-std::string pct_key(double p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "p%g", p);
-  return buf;
-}
+std::string pct_key(double p) { return percentile_key(p); }
 
 json stats_json(const Stats& s, const Options& o) {
   if (s.n == 0) return nullptr;
@@ -64,7 +62,9 @@ json structure_object(const Structure& s) {
                       {"kind", a.kind},
                       {"suffix", a.suffix},
                       {"troupe", a.troupe},
-                      {"core", a.core}});
+                      {"core", a.core},
+                      {"labels", a.labels}});
+    if (a.process >= 0) actors.back()["process"] = a.process;
   }
   for (const ChannelInfo& c : s.channels) {
     channels.push_back({{"id", c.id},
@@ -79,16 +79,23 @@ json structure_object(const Structure& s) {
                         {"lane", c.lane},
                         {"edge", c.edge},
                         {"latency_sampled", c.has_latency}});
+    if (c.cross_process) channels.back()["cross_process"] = true;
   }
   for (const EdgeInfo& e : s.edges) {
     edges.push_back({{"id", e.id}, {"label", e.label}, {"from", e.from}, {"to", e.to}, {"channels", e.channels}});
   }
-  return {{"title", s.title},
-          {"hash", s.hash},
-          {"started_unix_ms", s.started_unix_ms},
-          {"actors", std::move(actors)},
-          {"channels", std::move(channels)},
-          {"edges", std::move(edges)}};
+  json j{{"title", s.title},
+         {"hash", s.hash},
+         {"started_unix_ms", s.started_unix_ms},
+         {"actors", std::move(actors)},
+         {"channels", std::move(channels)},
+         {"edges", std::move(edges)}};
+  if (!s.processes.empty()) {  // a hub's merged graph
+    json processes = json::array();
+    for (const ProcessInfo& p : s.processes) processes.push_back({{"title", p.title}, {"url", p.url}, {"hash", p.hash}});
+    j["processes"] = std::move(processes);
+  }
+  return j;
 }
 
 json frame_object(const Frame& f, const Options& o) {
@@ -120,6 +127,7 @@ json frame_object(const Frame& f, const Options& o) {
                       {"state", a.state},
                       {"status", a.status},
                       {"thread", a.thread},
+                      {"labels", a.labels ? json(*a.labels) : json::object()},
                       {"alert", to_string(a.alert)},
                       {"window",
                        {{"busy_pct", stats_json(a.busy_win, o)},
@@ -137,16 +145,28 @@ json frame_object(const Frame& f, const Options& o) {
   }
   for (const ThreadFigures& t : f.threads)
     threads.push_back({{"name", t.name}, {"mcpu", r3(t.mcpu)}, {"cpu_s_total", r6(t.cpu_s_total)}});
-  return {{"seq", f.seq},
-          {"unix_ms", f.unix_ms},
-          {"uptime_s", r3(f.uptime_s)},
-          {"dt_s", r6(f.dt_s)},
-          {"state", to_string(f.state)},
-          {"final", f.final},
-          {"channels", std::move(channels)},
-          {"actors", std::move(actors)},
-          {"edges", std::move(edges)},
-          {"threads", std::move(threads)}};
+  json j{{"seq", f.seq},
+         {"unix_ms", f.unix_ms},
+         {"uptime_s", r3(f.uptime_s)},
+         {"dt_s", r6(f.dt_s)},
+         {"state", to_string(f.state)},
+         {"final", f.final},
+         {"channels", std::move(channels)},
+         {"actors", std::move(actors)},
+         {"edges", std::move(edges)},
+         {"threads", std::move(threads)}};
+  if (!f.processes.empty()) {  // a hub's merged frame
+    json processes = json::array();
+    for (const ProcessFigures& p : f.processes)
+      processes.push_back({{"up", p.up},
+                           {"error", p.error},
+                           {"state", p.state},
+                           {"last_seen_unix_ms", p.last_seen_unix_ms},
+                           {"seq", p.seq}});
+    j["processes"] = std::move(processes);
+  }
+  if (!f.structure_hash.empty()) j["hash"] = f.structure_hash;
+  return j;
 }
 
 // ---------------------------------------------------------------- DOT
@@ -177,6 +197,13 @@ Palette palette(Alert a, bool edge) {
     case Alert::none: break;
   }
   return edge ? Palette{"#9e9e9e", "#ffffff"} : Palette{"#333333", "#ffffff"};
+}
+
+// The second line of a process's cluster in a hub's graph.
+std::string process_line(const ProcessInfo& p, const ProcessFigures* f) {
+  if (f == nullptr) return p.url;
+  if (f->up) return p.url + " \u00b7 up";
+  return p.url + " \u00b7 down: " + (f->error.size() > 60 ? f->error.substr(0, 59) + "\u2026" : f->error);
 }
 
 double edge_width(double rate) { return std::clamp(1.0 + 1.2 * std::log10(1.0 + rate), 1.0, 9.0); }
@@ -215,6 +242,12 @@ std::string format_ms(double ms) {
   if (ns < 1e6) return fmt("%.1f\u00b5s", ns / 1e3);
   if (ns < 1e9) return fmt("%.2fms", ns / 1e6);
   return fmt("%.2fs", ns / 1e9);
+}
+
+std::string percentile_key(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "p%g", p);
+  return buf;
 }
 
 std::string structure_json(const Structure& s) { return structure_object(s).dump(); }
@@ -298,27 +331,52 @@ std::string dot_text(const Structure& s, const Frame* f, DotStyle style) {
     } else if (style == DotStyle::live) {
       l2 = l3 = l4 = " ";
     }
-    // A tooltip for people reading /graph.svg; the UI has its own, so the layout has none.
-    const std::string tip =
-        style == DotStyle::live
-            ? ", tooltip=\"" + dot_escape(a.name + (a.troupe.empty() ? " (solo)" : " (troupe " + a.troupe + ")")) + "\""
-            : std::string();
+    // A tooltip for people reading /graph.svg (with the actor's labels); the UI has its own, so the layout has none.
+    std::string tip;
+    if (style == DotStyle::live) {
+      std::string text = a.name + (a.troupe.empty() ? " (solo)" : " (troupe " + a.troupe + ")");
+      const auto& labels = live && f->actors[a.id].labels ? *f->actors[a.id].labels : a.labels;
+      for (const auto& [k, v] : labels) text += "\n" + k + "=" + v;
+      tip = ", tooltip=\"" + dot_escape(text) + "\"";
+    }
     out += "    a" + std::to_string(a.id) + " [id=\"a" + std::to_string(a.id) + "\", label=\"" + dot_escape(a.name) +
            "\\n" + dot_escape(l2) + "\\n" + dot_escape(l3) + "\\n" + dot_escape(l4) + "\", color=\"" + p.stroke +
            "\", fillcolor=\"" + p.fill + "\"" + tip + "];\n";
   };
   // In the order the actors were added (the layout follows it), a kind's cluster where its first actor stands.
   int cluster = 0;
-  for (const ActorInfo& a : s.actors) {
-    const std::vector<std::uint32_t>& ids = kinds[a.kind];
-    if (ids.size() < 2) {
-      node(a);
-      continue;
+  auto actors_of = [&](int process) {  // -1: every actor
+    bool any = false;
+    for (const ActorInfo& a : s.actors) {
+      if (process >= 0 && a.process != process) continue;
+      any = true;
+      const std::vector<std::uint32_t>& ids = kinds[a.kind];
+      if (ids.size() < 2) {
+        node(a);
+        continue;
+      }
+      if (ids.front() != a.id) continue;  // drawn with its cluster
+      out += "  subgraph cluster_" + std::to_string(cluster++) + " {\n    label=\"" + dot_escape(a.kind) + " \u00d7" +
+             std::to_string(ids.size()) + "\"; style=dashed; color=\"#b0b0b0\"; fontsize=10; fontcolor=\"#707070\";\n";
+      for (std::uint32_t id : ids) node(s.actors[id]);
+      out += "  }\n";
     }
-    if (ids.front() != a.id) continue;  // drawn with its cluster
-    out += "  subgraph cluster_" + std::to_string(cluster++) + " {\n    label=\"" + dot_escape(a.kind) + " \u00d7" +
-           std::to_string(ids.size()) + "\"; style=dashed; color=\"#b0b0b0\"; fontsize=10; fontcolor=\"#707070\";\n";
-    for (std::uint32_t id : ids) node(s.actors[id]);
+    return any;
+  };
+  if (s.processes.empty()) (void)actors_of(-1);
+  // A hub's merged graph: one cluster per process, titled with its name, where it is polled and whether it is up
+  // (the UI rewrites that second line every frame).
+  for (std::size_t i = 0; i < s.processes.size(); ++i) {
+    const ProcessInfo& p = s.processes[i];
+    const ProcessFigures* pf = f != nullptr && i < f->processes.size() ? &f->processes[i] : nullptr;
+    const bool down = pf != nullptr && !pf->up;
+    const std::string id = "p" + std::to_string(i);
+    out += "  subgraph cluster_" + id + " {\n    id=\"" + id + "\"; label=\"" + dot_escape(p.title) + "\\n" +
+           dot_escape(process_line(p, pf)) + "\"; style=\"rounded\"; color=\"" + (down ? "#d40000" : "#5b7fa6") +
+           "\"; fontsize=11; fontcolor=\"" + (down ? "#d40000" : "#2f4f6f") + "\"; penwidth=1.2;\n";
+    if (!actors_of(static_cast<int>(i)))  // never reached: nothing known but its address
+      out += "    " + id + "n [id=\"" + id + "n\", label=\"no graph known yet\", shape=note, style=dashed, "
+             "color=\"#9e9e9e\", fontcolor=\"#707070\"];\n";
     out += "  }\n";
   }
 
@@ -344,9 +402,11 @@ std::string dot_text(const Structure& s, const Frame* f, DotStyle style) {
     } else if (style == DotStyle::live) {
       l2 = l3 = " ";
     }
+    // A hub's bridged link between two processes is dashed: it is a network connection, not a channel.
+    const bool bridged = e.channels.size() == 1 && s.channels[e.channels.front()].cross_process;
     out += "  " + from + " -> " + to + " [id=\"e" + id + "\", label=\"" + dot_escape(e.label) + "\\n" +
            dot_escape(l2) + "\\n" + dot_escape(l3) + "\", color=\"" + p.stroke + "\", fontcolor=\"#303030\", " +
-           fmt("penwidth=%.2f", width) + "];\n";
+           fmt("penwidth=%.2f", width) + (bridged ? ", style=dashed" : "") + "];\n";
   }
   out += "}\n";
   return out;
@@ -413,6 +473,24 @@ class Exposition {
 
 std::string kv(const char* k, const std::string& v) { return std::string(k) + "=\"" + label_escape(v) + "\""; }
 
+// An actor label as a Prometheus label: the key made a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not "__…"), and
+// prefixed "label_" where it would clash with the info family's own labels. Keys that end up equal: the first wins.
+std::string own_labels(const std::map<std::string, std::string>& labels) {
+  static const std::set<std::string> kOwn = {"actor", "kind", "troupe", "thread"};
+  std::set<std::string> seen;
+  std::string out;
+  for (const auto& [key, value] : labels) {
+    std::string name;
+    for (char c : key) name += std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' ? c : '_';
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0 || name.rfind("__", 0) == 0 ||
+        kOwn.count(name) != 0)
+      name = "label_" + name;
+    if (!seen.insert(name).second) continue;
+    out += "," + kv(name.c_str(), value);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string metrics_text(const Structure& s, const Frame* f, const Options& o, std::uint64_t frames) {
@@ -472,11 +550,13 @@ std::string metrics_text(const Structure& s, const Frame* f, const Options& o, s
   for (std::size_t i = 0; i < s.actors.size(); ++i) e.sample(actor_labels[i], f && f->actors[i].stalled ? 1.0 : 0.0);
   e.family("steady_actor_load_ratio", "gauge", "The actor's share of the graph's busy time in the last frame (0..1).");
   for (std::size_t i = 0; i < s.actors.size(); ++i) e.sample(actor_labels[i], f ? f->actors[i].load_pct / 100 : 0.0);
-  e.family("steady_actor_info", "gauge", "Placement of the actor: its kind, troupe and thread (always 1).");
+  e.family("steady_actor_info", "gauge",
+           "Placement of the actor (kind, troupe, thread) and its own labels, e.g. a bridge's endpoint (always 1).");
   for (std::size_t i = 0; i < s.actors.size(); ++i) {
     const ActorInfo& a = s.actors[i];
+    const auto& labels = f && f->actors[i].labels ? *f->actors[i].labels : a.labels;
     e.sample(actor_labels[i] + "," + kv("kind", a.kind) + "," + kv("troupe", a.troupe) + "," +
-                 kv("thread", f ? f->actors[i].thread : std::string()),
+                 kv("thread", f ? f->actors[i].thread : std::string()) + own_labels(labels),
              1.0);
   }
 

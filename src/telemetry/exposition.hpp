@@ -33,5 +33,7 @@ enum class DotStyle {
 // Figures as the UI shows them (app.js formats the same way).
 [[nodiscard]] std::string format_rate(double per_s);
 [[nodiscard]] std::string format_ms(double ms);
+// The JSON key of a percentile: 99 → "p99", 99.9 → "p99.9".
+[[nodiscard]] std::string percentile_key(double p);
 
 }  // namespace steady::telemetry

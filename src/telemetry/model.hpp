@@ -29,7 +29,9 @@ struct ActorInfo {
   int suffix = -1;
   std::string troupe;  // troupe name, "" when solo
   int core = -1;       // pinned CPU, -1 = none
-  detail::ActorCore* actor = nullptr;
+  std::map<std::string, std::string> labels;  // as telemetry started (the builder's); frames carry the current ones
+  int process = -1;                           // hub: index in Structure::processes (-1: a single process)
+  detail::ActorCore* actor = nullptr;         // null in a hub's merged structure
 };
 
 struct ChannelInfo {
@@ -44,7 +46,8 @@ struct ChannelInfo {
   int lane = -1;
   std::uint32_t edge = 0;   // the drawn edge it belongs to
   bool has_latency = false;
-  std::shared_ptr<detail::ChannelCore> channel;
+  bool cross_process = false;  // hub: a bridged link between two processes (an egress → an ingress)
+  std::shared_ptr<detail::ChannelCore> channel;  // null in a hub's merged structure
 };
 
 // One drawn edge: a channel, or the lanes of a bundle that share producer and consumer.
@@ -55,8 +58,16 @@ struct EdgeInfo {
   std::vector<std::uint32_t> channels;
 };
 
+// Hub: one of the processes whose graphs were merged.
+struct ProcessInfo {
+  std::string title;  // unique among the processes; actor and channel names are prefixed "title/"
+  std::string url;    // where the hub polls it
+  std::string hash;   // its structure's hash, "" while it was never reached
+};
+
 struct Structure {
   std::string title;
+  std::vector<ProcessInfo> processes;  // hub only: empty for a single process
   std::vector<ActorInfo> actors;
   std::vector<ChannelInfo> channels;
   std::vector<EdgeInfo> edges;
@@ -102,6 +113,7 @@ struct ActorFigures {
   std::string state;                // running | waiting | ready | finished
   std::string status;               // the actor's own line
   std::string thread;               // the executor thread's name
+  std::shared_ptr<const std::map<std::string, std::string>> labels;  // the current labels (null: none)
   Stats busy_win, mcpu_win, load_win, passes_win;
   Alert alert = Alert::none;
 };
@@ -119,6 +131,15 @@ struct ThreadFigures {
   double cpu_s_total = 0;
 };
 
+// Hub: how the poll of one process went.
+struct ProcessFigures {
+  bool up = false;
+  std::string error;                 // why it is down ("" when up)
+  std::string state;                 // its graph's state, as its last snapshot said ("" when never reached)
+  std::int64_t last_seen_unix_ms = 0;  // its last good snapshot (0: never)
+  std::uint64_t seq = 0;             // the frame number of that snapshot
+};
+
 struct Frame {
   std::uint64_t seq = 0;
   std::int64_t unix_ms = 0;
@@ -130,6 +151,8 @@ struct Frame {
   std::vector<ActorFigures> actors;
   std::vector<EdgeFigures> edges;
   std::vector<ThreadFigures> threads;
+  std::vector<ProcessFigures> processes;  // hub only, one per Structure::processes
+  std::string structure_hash;            // hub only: the UI lays out again when it changes
 };
 
 using FramePtr = std::shared_ptr<const Frame>;

@@ -9,42 +9,20 @@
 //    steady_channel_sent_total{channel="numbers"} is above zero, and the latency histogram is queryable.
 // Exit 77 (skipped) when prometheus or promtool is missing (scripts/setup installs the Debian package).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { arg, check, failAfter, killAll, requireArgs, requireFile, start, until } from './common.mjs';
 
-// A missing tool skips the test (77), except where STEADY_REQUIRE_TOOLS=1 (CI): there it fails.
-const SKIP = process.env.STEADY_REQUIRE_TOOLS === '1' ? 1 : 77;
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
 
-function arg(name) {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
 const example = arg('--example');
 const work = path.resolve(arg('--workdir') || 'telemetry-prometheus');
-if (!example) {
-  console.error('usage: node prometheus_test.mjs --example <telemetry_example> --workdir <dir>');
-  process.exit(2);
-}
-for (const tool of [PROMETHEUS, PROMTOOL]) {
-  if (!existsSync(tool)) {
-    console.log(`SKIP: ${tool} not found (scripts/setup installs Debian's prometheus)`);
-    process.exit(SKIP);
-  }
-}
+requireArgs('node prometheus_test.mjs --example <telemetry_example> --workdir <dir>', example);
+for (const tool of [PROMETHEUS, PROMTOOL]) requireFile(tool, "scripts/setup installs Debian's prometheus");
 
-const deadline = setTimeout(() => {
-  console.error('FAILED: the whole test took longer than 100 s');
-  process.exit(1);
-}, 100_000);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function check(cond, what) {
-  if (!cond) throw new Error('FAILED: ' + what);
-  console.log('ok - ' + what);
-}
+const deadline = failAfter(100_000);
 
 // A port that was free a moment ago (the system picks; a race with another process is possible but harmless:
 // prometheus would fail to start and the test would say so).
@@ -70,38 +48,15 @@ function run(cmd, args, input) {
   });
 }
 
-// Poll `probe` until it returns a truthy value or `ms` pass.
-async function until(ms, probe) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await probe();
-      if (last) return last;
-    } catch (e) {
-      last = undefined;
-    }
-    await sleep(250);
-  }
-  return last;
-}
-
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 const children = [];
 let status = 0;
 try {
   // 1. the example
-  const ex = spawn(example, ['--telemetry-port', '0', '--frame-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(ex);
-  const url = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('the example did not print its telemetry URL within 20 s')), 20_000);
-    createInterface({ input: ex.stdout }).on('line', (line) => {
-      const m = /^telemetry: (http:\/\/\S+)/.exec(line);
-      if (m) { clearTimeout(t); resolve(m[1]); }
-    });
-    ex.on('exit', (code) => reject(new Error('the example exited early with ' + code)));
-  });
+  const ex = start(example, ['--telemetry-port', '0', '--frame-ms', '100'], [/^telemetry: (http:\/\/\S+)/]);
+  children.push(ex.child);
+  const url = (await ex.found[0])[1];
   console.log('example at ' + url);
   const target = new URL(url).host;
 
@@ -162,7 +117,7 @@ try {
   console.log('0 passed, 1 failed');
   status = 1;
 } finally {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll(children);
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null
     ? new Promise((r) => c.once('exit', r)) : null)));
   rmSync(path.join(work, 'data'), { recursive: true, force: true });

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -119,6 +121,12 @@ public:
   std::atomic<std::uint64_t> resumes{0};
   void set_status(std::string text);       // a one-line text the actor shows in telemetry
   [[nodiscard]] std::string status() const;
+  // Key/value labels telemetry shows with the actor (the builder's, then those the actor sets itself, e.g. the
+  // endpoint a bridge bound). Any thread; an empty value removes the key. Not for the hot path: each change copies
+  // the map, so a reader's snapshot never changes under it.
+  using Labels = std::map<std::string, std::string>;
+  void set_label(std::string key, std::string value);
+  [[nodiscard]] std::shared_ptr<const Labels> labels() const;  // never null
 
   // ---- stop vote (owner thread writes, the thread that builds the report reads)
   void record_veto(std::string reason);
@@ -139,6 +147,7 @@ public:
   mutable std::mutex veto_mu_;
   std::string veto_reason_;
   std::string status_;
+  std::shared_ptr<const Labels> labels_ = std::make_shared<const Labels>();
 };
 
 }  // namespace steady::detail

@@ -12,61 +12,24 @@
 //   7. replaying the recorded file in the page shows the same frames (same labels, colours, widths).
 // Every wait polls an observable condition with a deadline. Exit 77 (skipped) when chromium or playwright-core is
 // missing (scripts/setup installs both).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { arg, check, failAfter, requireArgs, start } from '../common.mjs';
+import { launch, loadChromium } from './browser.mjs';
 
-// A missing tool skips the test (77), except where STEADY_REQUIRE_TOOLS=1 (CI): there it fails.
-const SKIP = process.env.STEADY_REQUIRE_TOOLS === '1' ? 1 : 77;
-const CHROMIUM = '/usr/bin/chromium';
-
-function arg(name) {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
 const example = arg('--example');
 const out = path.resolve(arg('--out') || 'telemetry-e2e');
-if (!example) {
-  console.error('usage: node ui_test.mjs --example <telemetry_example> --out <dir>');
-  process.exit(2);
-}
-if (!existsSync(CHROMIUM)) {
-  console.log(`SKIP: ${CHROMIUM} not found (scripts/setup installs Debian's chromium)`);
-  process.exit(SKIP);
-}
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  console.log('SKIP: playwright-core is not installed in tests/telemetry/e2e (run scripts/setup)');
-  process.exit(SKIP);
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error('FAILED: ' + what);
-  console.log('ok - ' + what);
-}
+requireArgs('node ui_test.mjs --example <telemetry_example> --out <dir>', example);
+const chromium = await loadChromium();
 
 // The example prints "telemetry: <url>" once it serves.
 function startExample() {
-  const child = spawn(example, ['--telemetry-port', '0', '--frame-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the example did not print its telemetry URL within 20 s')), 20_000);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = /^telemetry: (http:\/\/\S+)/.exec(line);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    child.on('exit', (code) => reject(new Error('the example exited early with ' + code)));
-  });
-  return { child, url };
+  const { child, found } = start(example, ['--telemetry-port', '0', '--frame-ms', '100'], [/^telemetry: (http:\/\/\S+)/]);
+  return { child, url: found[0].then((m) => m[1]) };
 }
 
-const deadline = setTimeout(() => {
-  console.error('FAILED: the whole test took longer than 150 s');
-  process.exit(1);
-}, 150_000);
+const deadline = failAfter(150_000);
 
 mkdirSync(out, { recursive: true });
 const profile = mkdtempSync(path.join(tmpdir(), 'steady-e2e-'));
@@ -76,14 +39,7 @@ let status = 0;
 try {
   const url = await urlPromise;
   console.log('example at ' + url);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1400, height: 820 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
-  });
+  context = await launch(chromium, profile, { acceptDownloads: true });
   const page = context.pages()[0] || await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
