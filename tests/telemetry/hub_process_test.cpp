@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -91,22 +92,39 @@ bool process_up(const json& s, int i) {
 #define SKIP_UNDER_TSAN() (void)0
 #endif
 
+// hub_receiver, then hub_sender connected to the endpoints it bound; each serves telemetry on a free port.
+struct BridgedPair {
+  Process receiver{{RECEIVER_EXE}};
+  std::unique_ptr<Process> sender;
+  std::string data, ack;
+  std::uint16_t receiver_port = 0, sender_port = 0;
+
+  // "" once both serve; otherwise what went wrong, with the programs' output.
+  std::string start() {
+    const auto bound = receiver.wait_line("bound ", in(15s));
+    if (!bound) return "the receiver bound nothing: " + receiver.all_output();
+    std::istringstream words(*bound);
+    std::string word;
+    words >> word >> data >> ack;
+    receiver_port = port_of(receiver.wait_line("telemetry: ", in(15s)));
+    if (receiver_port == 0) return "the receiver serves no telemetry: " + receiver.all_output();
+    sender = std::make_unique<Process>(std::vector<std::string>{SENDER_EXE, data, ack});
+    sender_port = port_of(sender->wait_line("telemetry: ", in(15s)));
+    if (sender_port == 0) return "the sender serves no telemetry: " + sender->all_output();
+    return "";
+  }
+};
+
 }  // namespace
 
 TEST(HubProcess, MergesTwoBridgedProcessesAndReportsOneThatDies) {
   SKIP_UNDER_TSAN();
-  Process receiver({RECEIVER_EXE});
-  const auto bound = receiver.wait_line("bound ", in(15s));
-  ASSERT_TRUE(bound) << receiver.all_output();
-  std::istringstream words(*bound);
-  std::string word, data, ack;
-  words >> word >> data >> ack;
-  const std::uint16_t receiver_port = port_of(receiver.wait_line("telemetry: ", in(15s)));
-  ASSERT_NE(receiver_port, 0) << receiver.all_output();
-
-  Process sender({SENDER_EXE, data, ack});
-  const std::uint16_t sender_port = port_of(sender.wait_line("telemetry: ", in(15s)));
-  ASSERT_NE(sender_port, 0) << sender.all_output();
+  BridgedPair pair;
+  ASSERT_EQ(pair.start(), "");
+  Process& receiver = pair.receiver;
+  Process& sender = *pair.sender;
+  const std::string& data = pair.data;
+  const std::uint16_t receiver_port = pair.receiver_port, sender_port = pair.sender_port;
 
   const std::string sender_url = "http://127.0.0.1:" + std::to_string(sender_port);
   const std::string receiver_url = "http://127.0.0.1:" + std::to_string(receiver_port);
@@ -186,15 +204,11 @@ int channel_index(const json& s, const std::string& name) {
 // shows it; once the receiver reads again (SIGCONT) the channel drains.
 TEST(HubProcess, APausedReceiverFillsTheSendersChannelAndItsTelemetryShowsIt) {
   SKIP_UNDER_TSAN();
-  Process receiver({RECEIVER_EXE});
-  const auto bound = receiver.wait_line("bound ", in(15s));
-  ASSERT_TRUE(bound) << receiver.all_output();
-  std::istringstream words(*bound);
-  std::string word, data, ack;
-  words >> word >> data >> ack;
-  Process sender({SENDER_EXE, data, ack});
-  const std::uint16_t sender_port = port_of(sender.wait_line("telemetry: ", in(15s)));
-  ASSERT_NE(sender_port, 0) << sender.all_output();
+  BridgedPair pair;
+  ASSERT_EQ(pair.start(), "");
+  Process& receiver = pair.receiver;
+  Process& sender = *pair.sender;
+  const std::uint16_t sender_port = pair.sender_port;
 
   const auto outbound = [](const json& s) -> const json* {
     const int i = channel_index(s, "outbound");
