@@ -168,6 +168,7 @@ class MultiWait final : public WaitBase {
       cond_resolve(c, core, now);
       if (c.at < cond_at_) cond_at_ = c.at;
     }
+    wake_at_ = cond_at_;
   }
   [[nodiscard]] MultiWait timeout(std::chrono::nanoseconds d) && noexcept {
     timeout_at_ = core_.now() + d;
@@ -188,6 +189,7 @@ class MultiWait final : public WaitBase {
 
   bool ready() noexcept override {
     const TimePoint now = cond_at_ == kNoDeadline ? TimePoint{} : core_.now();
+    checked_at_ = now;
     if (all_) {
       for (auto& c : conds_)
         if (!cond_ready(c, now)) return false;
@@ -216,16 +218,19 @@ class MultiWait final : public WaitBase {
     }
     return false;
   }
-  // The earliest timer condition still ahead. A timer that has passed is satisfied for good: in an all-of wait that
-  // still waits for a channel it must not be a wake-up time, or the executor would wake the actor again and again
-  // (a busy loop) until the channel is ready.
-  TimePoint deadline() const noexcept override {
-    TimePoint d = std::min(timeout_at_, poll_at_);
-    if (cond_at_ == kNoDeadline) return d;
-    const TimePoint now = core_.now();
-    for (const auto& c : conds_)
-      if (c.at != kNoDeadline && c.at > now && c.at < d) d = c.at;
-    return d;
+  TimePoint deadline() const noexcept override { return std::min({timeout_at_, poll_at_, wake_at_}); }
+  // Not ready yet. In an all-of wait, a timer that had passed when ready() looked is satisfied for good and what is
+  // missing is a channel (armed: its change wakes the actor) or a later timer: the passed timer must not stay the
+  // wake-up time, or the executor would wake the actor again and again (a busy loop) until the channel is ready.
+  // Only timers ready() saw passed are dropped (checked_at_), so no wake-up is lost to time passing in between.
+  bool should_resume(TimePoint now) noexcept override {
+    if (WaitBase::should_resume(now)) return true;
+    if (all_ && cond_at_ != kNoDeadline) {
+      wake_at_ = kNoDeadline;
+      for (const auto& c : conds_)
+        if (c.at != kNoDeadline && c.at > checked_at_ && c.at < wake_at_) wake_at_ = c.at;
+    }
+    return false;
   }
   bool arm() noexcept override {
     // Arm every channel (each arm re-checks after its fence), then decide with the full rule in ready().
@@ -242,6 +247,8 @@ class MultiWait final : public WaitBase {
 
  private:
   std::array<Cond, N> conds_;
+  TimePoint wake_at_ = kNoDeadline;     // the timers' part of deadline()
+  TimePoint checked_at_ = kNoDeadline;  // the time the last ready() judged the timers at
   const bool all_;
   const std::size_t start_;
   std::size_t lane_ = WaitResult::no_lane;

@@ -5,6 +5,8 @@
 // Several tests drive an actor from the test thread through a channel end the test keeps (a channel with no
 // actor on that side): the test sends or takes, the actor waits. Progress between the two is handed over
 // through an atomic step counter that the test polls with a deadline (no sleeps as synchronisation).
+#include <time.h>
+
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -417,19 +419,25 @@ TEST(Combinators, AllOfAvailAndVacantNeedsBoth) {
 }
 
 struct PassedTimer {
-  bool deadline_ahead = false;
+  std::chrono::nanoseconds cpu{0};
   WaitStatus status = WaitStatus::satisfied;
 };
 
-Task passed_timer_and_full_channel(Context& ctx, Tx<int>& out, PassedTimer& p) {
-  auto wait = ctx.wait_all(steady::after(0ns), steady::vacant(out, 1)).timeout(30ms);
-  p.deadline_ahead = wait.deadline() > ctx.now();
-  p.status = (co_await wait).status;
+std::chrono::nanoseconds thread_cpu() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
 }
 
-TEST(Combinators, AllOfWithAPassedTimerWaitsForTheChannelWithoutWakingOnTheTimer) {
-  // The timer is satisfied at once, the channel stays full: the wait's next wake-up must be its timeout, not the
-  // timer's passed time (which made the executor wake the actor in a busy loop).
+Task passed_timer_and_full_channel(Context& ctx, Tx<int>& out, PassedTimer& p) {
+  const auto cpu0 = thread_cpu();  // a solo actor: the same thread before and after the wait
+  p.status = (co_await ctx.wait_all(steady::after(0ns), steady::vacant(out, 1)).timeout(300ms)).status;
+  p.cpu = thread_cpu() - cpu0;
+}
+
+TEST(Combinators, AllOfWithAPassedTimerSleepsUntilTheChannelIsReady) {
+  // The timer is satisfied at once, the channel stays full. The actor must sleep until its timeout; it used to be
+  // woken again and again at the timer's passed time, a busy loop burning its thread's CPU for the whole 300 ms.
   auto graph = steady::GraphBuilder::for_testing().build();
   auto [tx_out, rx_out] = graph.channel<int>().name("out").capacity(1).build();
   ASSERT_TRUE(tx_out.try_send(1).sent());
@@ -437,8 +445,37 @@ TEST(Combinators, AllOfWithAPassedTimerWaitsForTheChannelWithoutWakingOnTheTimer
   graph.actor("waiter").run(passed_timer_and_full_channel, std::move(tx_out), std::ref(p));
   const auto report = run_graph(graph);
   EXPECT_TRUE(report.clean) << report.to_string();
-  EXPECT_TRUE(p.deadline_ahead);
   EXPECT_EQ(p.status, WaitStatus::timed_out);
+  EXPECT_LT(p.cpu, 50ms) << "the waiting actor's thread was busy while it waited";
+}
+
+Task paced_source(Context& ctx, Tx<int>& out, int count) {
+  int sent = 0;
+  while (sent < count && ctx.is_running()) {
+    const WaitResult r = co_await ctx.wait_all(steady::periodic(200us), steady::vacant(out, 1));
+    if (r.satisfied() && out.try_send(sent).sent()) ++sent;
+  }
+  ctx.request_shutdown();  // the sink drains what is left, then agrees
+}
+
+Task paced_sink(Context& ctx, Rx<int>& in, int& taken) {
+  while (ctx.is_running([&] { return in.is_closed_and_empty(); })) {
+    (void)co_await ctx.wait_avail(in, 1);
+    while (in.try_take()) ++taken;
+  }
+}
+
+TEST(Combinators, AllOfATimerAndRoomKeepsGoingWhenTheTimerPassesWhileTheActorGoesToSleep) {
+  // A periodic timer with room in the channel: each pass the timer may pass between the readiness check and going to
+  // sleep; it must still wake the actor (dropping passed timers from the deadline must not lose that wake-up).
+  auto graph = steady::GraphBuilder::for_testing().build();
+  auto [tx, rx] = graph.channel<int>().name("paced").capacity(4096).build();
+  int taken = 0;
+  graph.actor("source").run(paced_source, std::move(tx), 2000);
+  graph.actor("sink").run(paced_sink, std::move(rx), std::ref(taken));
+  const auto report = run_graph(graph);
+  EXPECT_TRUE(report.clean) << report.to_string();
+  EXPECT_EQ(taken, 2000);
 }
 
 // ---------------------------------------------------------------- shutdown ends pending waits
