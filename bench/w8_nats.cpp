@@ -45,9 +45,9 @@
 #include <steady/bridge/nats.hpp>
 #include <steady/steady.hpp>
 
+#include "../tests/bridge/nats_server.hpp"
 #include "common/harness.hpp"
 
-extern char** environ;
 
 namespace bench {
 namespace {
@@ -67,80 +67,9 @@ const char* kUsage =
     "  --impl NAME[,..]   only these implementations (cnats, steady, steady_unordered)\n";
 
 // ---------------------------------------------------------------- the server
-
-std::string find_nats_server() {
-  if (const char* e = std::getenv("STEADY_NATS_SERVER"); e != nullptr && ::access(e, X_OK) == 0) return e;
-  std::vector<std::string> dirs;
-  if (const char* path = std::getenv("PATH")) {
-    std::stringstream ss(path);
-    for (std::string d; std::getline(ss, d, ':');) dirs.push_back(d);
-  }
-  dirs.insert(dirs.end(), {"/usr/sbin", "/usr/bin", "/usr/local/bin"});
-  for (const auto& d : dirs)
-    if (const auto p = d + "/nats-server"; ::access(p.c_str(), X_OK) == 0) return p;
-  return {};
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool accepts(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-class Server {
- public:
-  explicit Server(const std::string& binary)
-      : port_(free_port()),
-        dir_(std::filesystem::temp_directory_path() / ("steady-w8-nats-" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(dir_);
-    std::vector<std::string> argv{binary, "-js",
-                                  "-a",   "127.0.0.1",
-                                  "-p",   std::to_string(port_),
-                                  "-sd",  dir_.string(),
-                                  "-l",   (dir_ / "server.log").string()};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0) pid_ = -1;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (pid_ > 0 && !accepts(port_) && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling for readiness
-    ready_ = pid_ > 0 && accepts(port_);
-  }
-  ~Server() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  [[nodiscard]] bool ready() const noexcept { return ready_; }
-  [[nodiscard]] std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int port_;
-  std::filesystem::path dir_;
-  pid_t pid_ = -1;
-  bool ready_ = false;
-};
+// The tests' nats-server starter (a free loopback port, a store in a temporary folder, readiness polled).
+using bridge_test::find_nats_server;
+using bridge_test::NatsServer;
 
 // A plain connection for stream set-up and clean-up.
 struct Admin {
@@ -362,8 +291,8 @@ int main(int argc, char** argv) {
     std::printf("SKIP bench_w8_nats: nats-server not found (scripts/setup installs Debian's nats-server)\n");
     return req != nullptr && std::string(req) == "1" ? 1 : 0;
   }
-  Server server(binary);
-  if (!server.ready()) {
+  NatsServer server(binary);
+  if (!server.start()) {
     std::printf("FAIL bench_w8_nats: nats-server did not start\n");
     return 1;
   }

@@ -305,9 +305,13 @@ struct PublisherLink::Impl {
     hooks->on_pub_ack = [s](natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
       PubAckEvent e;
       const char* id = nullptr;
-      if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) != NATS_OK || id == nullptr) return;
-      const char* dash = std::strrchr(id, '-');
-      if (dash == nullptr) return;
+      const char* dash = nullptr;
+      if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) != NATS_OK || id == nullptr ||
+          (dash = std::strrchr(id, '-')) == nullptr) {
+        std::lock_guard lock(s->mu);  // cannot happen with our messages; recorded should it ever
+        s->last_failure = "a PubAck for a message without our Nats-Msg-Id";
+        return;
+      }
       e.first = std::strtoull(dash + 1, nullptr, 10);
       e.ok = pa != nullptr;
       e.duplicate = pa != nullptr && pa->Duplicate;
@@ -406,6 +410,10 @@ bool PublisherLink::publish(std::span<const std::byte> payload, std::uint64_t fi
   if (s != NATS_OK) {
     const std::string why = nats_error_text(s);
     m.conn->hooks().set_error("publish failed: " + why);
+    {
+      std::lock_guard lock(m.shared->mu);
+      m.shared->last_failure = "batch at " + std::to_string(first) + " not handed to cnats: " + why;
+    }
     m.log_failure.warn(m.who + ": cannot publish a batch of " + std::to_string(payload.size()) +
                        " bytes to " + m.where + " (" + why + "); retrying every " +
                        std::to_string(o.reconnect_wait.count()) + " ms");

@@ -13,11 +13,21 @@
 // only for the current generation, under the same mutex the helper holds while it starts a new generation,
 // and the helper flushes the connection before deleting the consumer — so the re-created consumer (same name)
 // never sees an old reply.
+//
+// Fetching. The helper sends its own pull requests (`$JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>`, JSON
+// {"batch","expires"}) with a reply subject under an inbox of its own, and reads the answers from a plain
+// synchronous subscription on that inbox. It does not use cnats' natsSubscription_Fetch: in cnats 3.4.1
+// (Debian 12) that function overflows its message array when the subscription already holds deliveries that
+// arrived after an earlier fetch gave up (the loop compares its count against the batch size it has already
+// reduced by that count) — found by ASan in the two-process test, as heap corruption in the subscriber. Late
+// deliveries are harmless here: they are the consumer's next deliveries, in order, and each request's end is
+// told by its own status message (404/408/409) on its own reply subject.
 #include <algorithm>
 #include <chrono>
 #include <deque>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "nats_connection.hpp"
 
@@ -152,16 +162,21 @@ struct SubscriberLink::Impl {
                  "': " + nats_error_text(s));
       return false;
     }
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = o.stream.c_str();
-    so.Consumer = o.durable.c_str();
-    s = js_PullSubscribe(&sub, conn->js(), o.subject.c_str(), o.durable.c_str(), nullptr, &so, &ec);
+    // A fresh inbox per generation: answers to an old consumer's requests can never reach the new one.
+    natsInbox* box = nullptr;
+    s = natsInbox_Create(&box);
+    if (s == NATS_OK) {
+      inbox = box;
+      natsInbox_Destroy(box);
+      s = natsConnection_SubscribeSync(&sub, conn->nc(), (inbox + ".*").c_str());
+    }
     if (s != NATS_OK) {
       sub = nullptr;
       helper_log("cannot subscribe to consumer '" + o.durable + "': " + nats_error_text(s));
       return false;
     }
+    (void)natsSubscription_SetPendingLimits(sub, -1, -1);  // bounded by our requests (grant), not by cnats
+    next_subject = "$JS.API.CONSUMER.MSG.NEXT." + o.stream + "." + o.durable;
     generation = gen;
     expected_dseq = 1;
     shared->resyncs.fetch_add(1, std::memory_order_relaxed);
@@ -205,34 +220,81 @@ struct SubscriberLink::Impl {
               std::min<std::size_t>(grant - queue.size(), std::max<std::size_t>(o.max_fetch, 1)));
       }
       if (want == 0 || stop.load()) continue;
-      natsMsgList list{};
-      jsErrCode ec = static_cast<jsErrCode>(0);
-      const natsStatus s =
-          natsSubscription_Fetch(&list, sub, want, std::max<std::int64_t>(o.fetch_wait.count(), 1), &ec);
-      if (s == NATS_TIMEOUT) continue;  // nothing to fetch
-      if (s != NATS_OK) {
-        natsMsgList_Destroy(&list);
-        if (shared->conn.connected.load()) {
-          helper_log("fetch failed: " + nats_error_text(s) + "; re-creating the consumer");
-          need_setup = true;
-        }
-        pause(o.reconnect_wait);
-        continue;
+      Fetched got;
+      const std::string problem = fetch(want, got);
+      if (!got.msgs.empty()) {
+        shared->fetches.fetch_add(1, std::memory_order_relaxed);
+        if (!hand_over(got.msgs)) need_setup = true;
       }
-      shared->fetches.fetch_add(1, std::memory_order_relaxed);
-      need_setup = !hand_over(list);
+      if (!problem.empty() && shared->conn.connected.load()) {
+        helper_log("fetch failed: " + problem + "; re-creating the consumer");
+        need_setup = true;
+        pause(o.reconnect_wait);
+      }
     }
   }
 
+  // What one pull request brought: deliveries in arrival order (owned; destroyed unless handed over).
+  struct Fetched {
+    std::vector<natsMsg*> msgs;
+    Fetched() = default;
+    Fetched(const Fetched&) = delete;
+    Fetched& operator=(const Fetched&) = delete;
+    ~Fetched() {
+      for (natsMsg* m : msgs) natsMsg_Destroy(m);
+    }
+  };
+
+  // Ask the consumer for up to `want` deliveries, waiting up to fetch_wait on the server, and collect them
+  // until the request is answered in full or ends (its status message), or a grace period past its expiry
+  // passes (server gone: late answers are read by the next request). "" or what went wrong.
+  std::string fetch(int want, Fetched& got) {
+    const NatsSubscriberOptions& o = shared->options;
+    const auto wait = std::max(o.fetch_wait, std::chrono::milliseconds(1));
+    const std::string reply = inbox + "." + std::to_string(++request_id);
+    const std::string body =
+        "{\"batch\":" + std::to_string(want) + ",\"expires\":" +
+        std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count()) + "}";
+    natsStatus s = natsConnection_PublishRequest(conn->nc(), next_subject.c_str(), reply.c_str(), body.data(),
+                                                 static_cast<int>(body.size()));
+    if (s != NATS_OK) return "cannot send a pull request: " + nats_error_text(s);
+    const auto deadline = NatsClock::now() + wait + std::chrono::seconds(1);
+    while (static_cast<int>(got.msgs.size()) < want && !stop.load()) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - NatsClock::now());
+      if (left.count() <= 0) return "";  // no answer in time (a server restart, say): ask again
+      natsMsg* m = nullptr;
+      s = natsSubscription_NextMsg(&m, sub, left.count());
+      if (s == NATS_TIMEOUT) return "";
+      if (s != NATS_OK) return nats_error_text(s);
+      const char* status = nullptr;
+      if (natsMsgHeader_Get(m, "Status", &status) == NATS_OK && status != nullptr) {
+        // A request's end (404 no messages, 408 expired, 409 e.g. consumer deleted), or an idle heartbeat
+        // (100); a status of an older request is ignored.
+        const std::string code(status);
+        const char* subj = natsMsg_GetSubject(m);
+        const bool ours = subj != nullptr && reply == subj;
+        const char* why = nullptr;
+        std::string text = code;
+        if (natsMsgHeader_Get(m, "Description", &why) == NATS_OK && why != nullptr) text += " " + std::string(why);
+        natsMsg_Destroy(m);
+        if (!ours || code == "100") continue;
+        if (code == "404" || code == "408") return "";
+        return "the server answered " + text;
+      }
+      got.msgs.push_back(m);
+    }
+    return "";
+  }
+
   // Move fetched messages to the queue, in order; stop at a skipped delivery sequence (false: resync).
-  bool hand_over(natsMsgList& list) {
+  bool hand_over(std::vector<natsMsg*>& msgs) {
     bool in_order = true;
     std::size_t handed = 0;
     {
       std::lock_guard lock(mu);
-      for (int i = 0; i < list.Count && in_order; ++i) {
+      for (std::size_t i = 0; i < msgs.size() && in_order; ++i) {
         jsMsgMetaData* md = nullptr;
-        if (natsMsg_GetMetaData(&md, list.Msgs[i]) != NATS_OK) continue;  // not a JetStream message: dropped
+        if (natsMsg_GetMetaData(&md, msgs[i]) != NATS_OK) continue;  // not a JetStream message: dropped
         const std::uint64_t sseq = md->Sequence.Stream, dseq = md->Sequence.Consumer;
         jsMsgMetaData_Destroy(md);
         if (dseq > expected_dseq) {  // deliveries we never received: start over from the last acknowledged
@@ -243,12 +305,11 @@ struct SubscriberLink::Impl {
           break;
         }
         expected_dseq = dseq + 1;
-        queue.emplace_back(list.Msgs[i], sseq, generation);
-        list.Msgs[i] = nullptr;  // now owned by the FetchedMsg
+        queue.emplace_back(msgs[i], sseq, generation);
+        msgs[i] = nullptr;  // now owned by the FetchedMsg (natsMsg_Destroy ignores null)
         ++handed;
       }
     }
-    natsMsgList_Destroy(&list);  // destroys what was not handed over
     if (handed != 0) shared->bell.ring();
     return in_order;
   }
@@ -256,7 +317,9 @@ struct SubscriberLink::Impl {
   std::shared_ptr<SubscriberShared> shared;
   std::string who, where;
   std::unique_ptr<NatsConn> conn;
-  natsSubscription* sub = nullptr;  // helper thread only
+  natsSubscription* sub = nullptr;  // helper thread only: a plain subscription on `inbox`.*
+  std::string inbox, next_subject;  // helper thread only
+  std::uint64_t request_id = 0;     // helper thread only: the last pull request's reply token
   std::uint64_t generation = 0;     // helper thread only: of `sub`
   std::uint64_t expected_dseq = 1;  // helper thread only
   std::thread helper;

@@ -91,7 +91,10 @@ TEST(NatsProcess, AMillionU64SurviveASubscriberKillAndAServerKillExactlyOnceInOr
   EXPECT_GE(rrecords, 150'000u);
   EXPECT_GT(rseq, 0u);
 
-  // 2. SIGKILL the server while the publisher is mid-stream; restart it on the same port and store.
+  // 2. SIGKILL the server while the publisher is mid-stream; restart it on the same port and store. First the
+  // new subscriber must have delivered past its resume point (its consumer exists), so the kill tests a
+  // re-created consumer's recovery rather than racing its creation.
+  ASSERT_TRUE(wait_count(*sub, "progress ", rrecords + 1, in(30s))) << sub->all_output();
   ASSERT_TRUE(wait_count(pub, "acked ", 600'000, in(30s))) << pub.all_output();
   std::printf("[ nats ] %.2f s: SIGKILL to the server\n", since(t0));
   server.kill();

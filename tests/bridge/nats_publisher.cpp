@@ -3,7 +3,9 @@
 // graph; it stops by itself once everything is acknowledged by JetStream (stop_graph_when_done).
 //   nats_publisher URL COUNT BATCH RATE_PER_SECOND
 // Prints "started", "acked <n>" as acknowledgements pass each 50,000, then at the end "stats acknowledged=..
-// published=.. resent=.. duplicates=.. failures=.. reconnects=.." and "report <clean|unclean> <text>".
+// published=.. resent=.. duplicates=.. failures=.. reconnects=.." and "report <clean|unclean> <text>". While
+// acknowledgements make no progress (and not all are in), a "no progress for .. s: <stats> last_failure=.." line
+// each second, so a stalled run says where the publisher stands.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -65,10 +67,31 @@ int main(int argc, char** argv) {
   std::atomic<bool> stop_reporting{false};
   std::thread reporter([&] {
     u64 shown = 0;
+    auto last_move = std::chrono::steady_clock::now(), last_note = last_move;
     while (!stop_reporting.load()) {
-      const u64 acked = publisher.stats().acknowledged;
+      const auto st = publisher.stats();
+      const u64 acked = st.acknowledged;
+      const auto now = std::chrono::steady_clock::now();
       if (acked / 50'000 != shown / 50'000) {
         std::printf("acked %llu\n", static_cast<unsigned long long>(acked));
+        std::fflush(stdout);
+      }
+      if (acked != shown) last_move = now;
+      // No progress for a second while not done: say where the publisher stands (diagnostics for a stall).
+      if (acked < count && now - last_move >= std::chrono::seconds(1) &&
+          now - last_note >= std::chrono::seconds(1)) {
+        last_note = now;
+        std::printf(
+            "no progress for %.1f s: acknowledged=%llu published=%llu acked_batches=%llu in_flight=%llu "
+            "held_batches=%llu resent=%llu duplicates=%llu failures=%llu refused_order=%llu reconnects=%llu "
+            "connected=%d last_failure='%s'\n",
+            std::chrono::duration<double>(now - last_move).count(), static_cast<unsigned long long>(acked),
+            static_cast<unsigned long long>(st.published), static_cast<unsigned long long>(st.acked_batches),
+            static_cast<unsigned long long>(st.in_flight), static_cast<unsigned long long>(st.held_batches),
+            static_cast<unsigned long long>(st.resent), static_cast<unsigned long long>(st.duplicates),
+            static_cast<unsigned long long>(st.failures), static_cast<unsigned long long>(st.refused_order),
+            static_cast<unsigned long long>(st.reconnects), st.connected ? 1 : 0,
+            publisher.last_failure().c_str());
         std::fflush(stdout);
       }
       shown = acked;

@@ -151,6 +151,9 @@ struct NatsPublisherStats {
   std::uint64_t reconnects = 0;
   std::uint64_t retry_warnings = 0;
   bool connected = false;
+  std::uint64_t in_flight = 0;  // publishes awaiting their PubAck now
+  std::uint64_t held_batches = 0;  // batches taken from the channel and not yet acknowledged (in flight or to resend)
+  std::uint64_t refused_order = 0;  // publishes refused for their predecessor (Nats-Expected-Last-Msg-Id)
 };
 
 struct NatsSubscriberStats {
@@ -233,10 +236,11 @@ struct PublisherShared {
   std::string prefix;  // resolved msg id prefix
   NatsConnState conn;
   std::atomic<std::uint64_t> acknowledged{0}, published{0}, acked_batches{0}, resent{0}, duplicates{0},
-      failures{0};
+      failures{0}, in_flight{0}, held_batches{0}, refused_order{0};
   Doorbell bell;  // rung by PubAck callbacks and the connection's callbacks
-  std::mutex mu;  // guards events (cnats callback threads → actor)
+  std::mutex mu;  // guards events and last_failure (cnats callback threads → actor)
   std::vector<PubAckEvent> events;
+  std::string last_failure;  // the last failed publish, for diagnostics ("" when none yet)
   // Batches published and not yet removed from the channel, in position order. Only the running incarnation
   // touches it; it outlives incarnations so a restarted actor resends the same batches under the same ids.
   std::deque<PubBatch> batches;
@@ -375,7 +379,13 @@ class NatsPublisher {
     const auto& s = *shared_;
     return {s.acknowledged.load(),    s.published.load(),           s.acked_batches.load(),
             s.resent.load(),          s.duplicates.load(),          s.failures.load(),
-            s.conn.reconnects.load(), s.conn.retry_warnings.load(), s.conn.connected.load()};
+            s.conn.reconnects.load(), s.conn.retry_warnings.load(), s.conn.connected.load(),
+            s.in_flight.load(),       s.held_batches.load(),        s.refused_order.load()};
+  }
+  // The last failed publish (its PubAck error, or why it could not be handed to cnats), for diagnostics.
+  [[nodiscard]] std::string last_failure() const {
+    std::lock_guard lock(shared_->mu);
+    return shared_->last_failure;
   }
   // The prefix of this publisher's message ids (the random one when msg_id_prefix was empty).
   [[nodiscard]] const std::string& msg_id_prefix() const noexcept { return shared_->prefix; }

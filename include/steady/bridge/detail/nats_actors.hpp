@@ -67,6 +67,12 @@ inline void publisher_apply_events(PublisherShared& sh, PublisherLink& link, Pub
       it->state = PubBatch::State::unsent;
       it->retry_at = e.wrong_predecessor ? now : now + sh.options.reconnect_wait;
       sh.failures.fetch_add(1, std::memory_order_relaxed);
+      if (e.wrong_predecessor) sh.refused_order.fetch_add(1, std::memory_order_relaxed);
+      {
+        std::lock_guard lock(sh.mu);
+        sh.last_failure = "batch at " + std::to_string(e.first) + (it == batches.begin() ? " (front)" : "") +
+                          ": " + e.error;
+      }
       link.note_failure(e, it == batches.begin());
     }
   }
@@ -139,6 +145,8 @@ void publisher_pass(Rx<T>& rx, PublisherLink& link, PublisherShared& sh, const C
       sh.published.fetch_add(1, std::memory_order_relaxed);
     }
   }
+  sh.in_flight.store(st.outstanding, std::memory_order_relaxed);
+  sh.held_batches.store(batches.size(), std::memory_order_relaxed);
   link.note_waiting(rx.avail_units());
 }
 
