@@ -13,10 +13,15 @@ ChannelCore::ChannelCore(std::uint64_t capacity, std::string name, std::string t
     : capacity_(capacity), name_(std::move(name)), type_name_(std::move(type_name)) {}
 
 // Waiter side of the Dekker handshake: publish the slot, fence, then look at the other side's index again.
+// A local link (both ends on this executor thread) needs no fence: the other side's commits and closes run on this
+// same thread, before or after this call in program order, so either the re-check below sees them or they see the
+// armed slot (the same reasoning as notify() skipping its fence). mark_closed() from another thread (the graph
+// closing the outputs of an actor that returned) runs on the producer's executor, which is this one for a local
+// link. The same holds for arm_vacant / mark_consumer_gone.
 bool ChannelCore::arm_avail(std::uint64_t n) noexcept {
   const std::uint64_t target = tail_.load(std::memory_order_relaxed) + n;
   consumer_wait_.store(target | kArmed, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // slot store before the head/closed loads
+  if (!local_) std::atomic_thread_fence(std::memory_order_seq_cst);  // slot store before the head/closed loads
   if (avail_units_fresh() >= n || is_closed()) {
     disarm_avail();
     return true;
@@ -29,7 +34,7 @@ bool ChannelCore::arm_vacant(std::uint64_t n) noexcept {
   const std::uint64_t h = head_.load(std::memory_order_relaxed);
   const std::uint64_t target = h + n > capacity_ ? h + n - capacity_ : 0;
   producer_wait_.store(target | kArmed, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // slot store before the tail load
+  if (!local_) std::atomic_thread_fence(std::memory_order_seq_cst);  // slot store before the tail load
   if (vacant_units_fresh() >= n || consumer_gone()) {
     disarm_vacant();
     return true;
@@ -109,6 +114,7 @@ std::int64_t steady_ns() noexcept {
 }  // namespace
 
 void ChannelCore::stamp_send(std::uint64_t j) noexcept {
+  prod_stamped_at_ = j << (prod_sample_shift_ - 1);  // the message the consumer must take before the next stamp
   Stamp& s = stamps_[j & stamp_mask_];
   s.ns.store(steady_ns(), std::memory_order_relaxed);
   s.tag.store(j, std::memory_order_release);  // the time before the tag that says whose time it is

@@ -107,17 +107,14 @@ void cond_complete(Cond& c, ActorCore& core, TimePoint now) noexcept {
 
 // ---- WaitBase
 
-bool WaitBase::fast_path(bool condition_holds) noexcept {
-  if (condition_holds) [[likely]] {
-    status_ = WaitStatus::satisfied;
-    // Troupe fairness: after a run of satisfied waits, give the other members a turn.
-    if (core_.in_troupe && --core_.fairness_budget == 0) {
-      core_.fairness_budget = core_.fairness_reset;
-      yield_ = true;
-      return false;
-    }
-    return true;
-  }
+bool WaitBase::fairness_yield() noexcept {
+  // Troupe fairness: after a run of satisfied waits, give the other members a turn.
+  core_.fairness_budget = core_.fairness_reset;
+  yield_ = true;
+  return false;
+}
+
+bool WaitBase::not_ready() noexcept {
   if (core_.forced_stop()) {
     status_ = WaitStatus::shutdown;
     return true;

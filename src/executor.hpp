@@ -86,6 +86,9 @@ class Executor {
 
   std::deque<ActorCore*> local_;  // own thread only
   unsigned since_timer_check_ = 0;
+  // Busy-time chaining (own thread): when the previous resume ended, valid until the loop parks.
+  TimePoint chain_t_{};
+  bool chain_valid_ = false;
   struct Timer {
     TimePoint when;
     ActorCore* actor;

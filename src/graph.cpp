@@ -111,9 +111,8 @@ detail::ActorCore& Graph::add_actor(const ActorPlacement& p) {
   auto rec = std::make_unique<detail::ActorRecord>();
   rec->core = std::make_unique<detail::ActorCore>(g, p.name, p.suffix);
   const std::string& full = rec->core->full_name;
-  for (auto& other : g.actors)
-    if (other->core->full_name == full)
-      throw std::logic_error("two actors are named '" + full + "'; give each a distinct name or suffix");
+  if (g.actor_names.count(full) != 0)
+    throw std::logic_error("two actors are named '" + full + "'; give each a distinct name or suffix");
   rec->core->index = static_cast<std::uint32_t>(g.actors.size());
   rec->core->fairness_reset = std::max<std::uint32_t>(1, g.options.fairness_budget);
   rec->core->shutdown_poll = g.options.shutdown_poll;
@@ -131,6 +130,7 @@ detail::ActorCore& Graph::add_actor(const ActorPlacement& p) {
   rec->cpu = p.core;
   rec->spin = p.spin;
   rec->stack = p.stack;
+  g.actor_names.insert(full);
   g.actors.push_back(std::move(rec));
   return *g.actors.back()->core;
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "executor.hpp"
@@ -80,6 +81,7 @@ class GraphCore {
   GraphOptions options;
   std::vector<std::shared_ptr<ChannelCore>> channels;
   std::vector<std::unique_ptr<ActorRecord>> actors;
+  std::unordered_set<std::string> actor_names;  // full names taken: a duplicate is refused in O(1) (W5 adds 10,000)
   std::vector<std::string> troupes;
   std::vector<SupervisorGroupRecord> groups;
   std::vector<std::function<void()>> on_stop;

@@ -28,6 +28,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -170,11 +171,19 @@ class Tx {
   [[nodiscard]] std::size_t send_slice(std::span<const T> items) noexcept(std::is_nothrow_copy_constructible_v<T>)
     requires std::copy_constructible<T>
   {
-    return send_n(items.size(), [&](std::size_t i, T* at) { std::construct_at(at, items[i]); });
+    if constexpr (std::is_trivially_copyable_v<T>) {
+      return send_bits(items.data(), items.size());
+    } else {
+      return send_n(items.size(), [&](std::size_t i, T* at) { std::construct_at(at, items[i]); });
+    }
   }
   // Move as many of `items` as fit into the channel; returns how many were moved (the rest are untouched).
   [[nodiscard]] std::size_t send_slice_move(std::span<T> items) noexcept(std::is_nothrow_move_constructible_v<T>) {
-    return send_n(items.size(), [&](std::size_t i, T* at) { std::construct_at(at, std::move(items[i])); });
+    if constexpr (std::is_trivially_copyable_v<T>) {
+      return send_bits(items.data(), items.size());
+    } else {
+      return send_n(items.size(), [&](std::size_t i, T* at) { std::construct_at(at, std::move(items[i])); });
+    }
   }
   // Zero-copy write: the vacant slots (up to `max`) as two spans. Write into them, then advance_send(n) publishes
   // the first n. Only for trivially copyable types, whose slots need no construction.
@@ -198,15 +207,30 @@ class Tx {
   [[nodiscard]] detail::Ring<T>& ring() const noexcept { return *ring_; }  // for the runtime and telemetry
 
  private:
-  template <class Construct>
-  std::size_t send_n(std::size_t want, Construct&& construct) {
+  // How many of `want` messages fit now (0 when closed or the consumer is gone).
+  std::size_t room_for(std::size_t want) noexcept {
     if (ring_->is_closed() || ring_->consumer_gone()) return 0;
     std::uint64_t room = ring_->vacant_units();
     if (room < want) room = ring_->vacant_units_fresh();
-    const std::size_t n = std::min<std::uint64_t>(want, room);
+    return static_cast<std::size_t>(std::min<std::uint64_t>(want, room));
+  }
+  template <class Construct>
+  std::size_t send_n(std::size_t want, Construct&& construct) {
+    const std::size_t n = room_for(want);
     const std::uint64_t h = ring_->head_index();
     for (std::size_t i = 0; i < n; ++i) construct(i, ring_->slot(h + i));
     if (n != 0) ring_->commit_send(n);
+    return n;
+  }
+  // Trivially copyable messages: copy the (at most two) contiguous runs of slots with memcpy instead of one
+  // masked slot at a time (a trivially copyable T needs no constructor call; memcpy creates it in the slot).
+  std::size_t send_bits(const T* src, std::size_t want) noexcept {
+    const std::size_t n = room_for(want);
+    if (n == 0) return 0;
+    const SlicePair<T> r = ring_->template run<T>(ring_->head_index(), n);
+    std::memcpy(r.first.data(), src, r.first.size_bytes());
+    if (!r.second.empty()) std::memcpy(r.second.data(), src + r.first.size(), r.second.size_bytes());
+    ring_->commit_send(n);
     return n;
   }
   std::shared_ptr<detail::Ring<T>> ring_;
@@ -251,13 +275,20 @@ class Rx {
     std::uint64_t have = ring_->avail_units();
     if (have < out.size()) have = ring_->avail_units_fresh();
     const std::size_t n = std::min<std::uint64_t>(out.size(), have);
+    if (n == 0) return 0;
     const std::uint64_t t = ring_->tail_index();
-    for (std::size_t i = 0; i < n; ++i) {
-      T* p = ring_->slot(t + i);
-      out[i] = std::move(*p);
-      std::destroy_at(p);
+    if constexpr (std::is_trivially_copyable_v<T>) {  // whole runs at once; nothing to destroy
+      const SlicePair<const T> r = ring_->template run<const T>(t, n);
+      std::memcpy(out.data(), r.first.data(), r.first.size_bytes());
+      if (!r.second.empty()) std::memcpy(out.data() + r.first.size(), r.second.data(), r.second.size_bytes());
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        T* p = ring_->slot(t + i);
+        out[i] = std::move(*p);
+        std::destroy_at(p);
+      }
     }
-    if (n != 0) ring_->commit_take(n);
+    ring_->commit_take(n);
     return n;
   }
   // Zero-copy read: up to `max` ready messages as two spans (oldest first). Nothing is removed until advance_take.

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -108,6 +109,12 @@ bool cond_arm(Cond& c) noexcept;  // true: already satisfied
 void cond_disarm(Cond& c) noexcept;
 void cond_resolve(Cond& c, ActorCore& core, TimePoint now) noexcept;  // fixes `at` for timer conditions
 void cond_complete(Cond& c, ActorCore& core, TimePoint now) noexcept;  // advances the period when it fired
+// cond_ready with the channel conditions inline (one per pass of a relay's wait_all: the hot path).
+inline bool cond_ready_inline(Cond& c, TimePoint now) noexcept {
+  if (c.kind == Cond::Kind::avail) return c.channel->avail_ready(c.units);
+  if (c.kind == Cond::Kind::vacant) return c.channel->vacant_ready(c.units);
+  return cond_ready(c, now);
+}
 
 // The part every awaiter shares: fast path, suspension, shutdown and timeout rules.
 class WaitBase : public PendingWait {
@@ -123,8 +130,18 @@ class WaitBase : public PendingWait {
   bool should_resume(TimePoint now) noexcept override;
 
  protected:
-  // Returns true when the coroutine may go on without suspending.
-  bool fast_path(bool condition_holds) noexcept;
+  // Returns true when the coroutine may go on without suspending. The satisfied case is inline (it is the hot
+  // path: one per pass); the rest is out of line.
+  bool fast_path(bool condition_holds) noexcept {
+    if (condition_holds) [[likely]] {
+      status_ = WaitStatus::satisfied;
+      if (!core_.in_troupe || --core_.fairness_budget != 0) [[likely]] return true;
+      return fairness_yield();
+    }
+    return not_ready();
+  }
+  bool fairness_yield() noexcept;  // troupe fairness: the budget ran out, give the other members a turn
+  bool not_ready() noexcept;       // shutdown rules for a wait that has to suspend
 
   ActorCore& core_;
   TimePoint timeout_at_ = kNoDeadline;
@@ -163,9 +180,16 @@ class MultiWait final : public WaitBase {
  public:
   MultiWait(ActorCore& core, bool all, std::array<Cond, N> conds, std::size_t first_lane = 0) noexcept
       : WaitBase(core), conds_(conds), all_(all), start_(first_lane % (N == 0 ? 1 : N)) {
-    const TimePoint now = core.now();
+    // The clock is read only when a timer condition needs it: on this kind of VM a clock read costs as much as
+    // moving a few dozen messages, and a wait over channels alone is the hot path (one per pass of a relay).
+    for (const auto& c : conds_)
+      if (c.kind == Cond::Kind::after || c.kind == Cond::Kind::periodic) timers_ = true;
+    const TimePoint now = timers_ ? core.now() : TimePoint{};
     for (auto& c : conds_) {
-      cond_resolve(c, core, now);
+      if (c.kind == Cond::Kind::avail || c.kind == Cond::Kind::vacant)
+        c.units = std::min(c.units, c.channel->capacity());  // what cond_resolve does for them, inline
+      else
+        cond_resolve(c, core, now);
       if (c.at < cond_at_) cond_at_ = c.at;
     }
     wake_at_ = cond_at_;
@@ -176,8 +200,8 @@ class MultiWait final : public WaitBase {
   }
   bool await_ready() noexcept { return fast_path(ready()); }
   WaitResult await_resume() noexcept {
-    const TimePoint now = core_.now();
-    if (status_ == WaitStatus::satisfied) {
+    if (status_ == WaitStatus::satisfied && timers_) {  // only a periodic condition has anything to complete
+      const TimePoint now = core_.now();
       if (all_) {
         for (auto& c : conds_) cond_complete(c, core_, now);
       } else if (lane_ < N) {
@@ -192,7 +216,7 @@ class MultiWait final : public WaitBase {
     checked_at_ = now;
     if (all_) {
       for (auto& c : conds_)
-        if (!cond_ready(c, now)) return false;
+        if (!cond_ready_inline(c, now)) return false;
       return true;
     }
     // A channel that is closed and drained satisfies a wait only to say "it is over"; in an any-of wait it counts
@@ -250,11 +274,31 @@ class MultiWait final : public WaitBase {
   TimePoint wake_at_ = kNoDeadline;     // the timers' part of deadline()
   TimePoint checked_at_ = kNoDeadline;  // the time the last ready() judged the timers at
   const bool all_;
+  bool timers_ = false;  // some condition is a timer (after / periodic)
   const std::size_t start_;
   std::size_t lane_ = WaitResult::no_lane;
 };
 
 }  // namespace detail
+
+// A named total an actor publishes (Context::counter): `add(n)` is one relaxed atomic add, cheap enough for the hot
+// path. Telemetry shows it in /snapshot.json (the actor's "counters") and in /metrics as
+// steady_actor_count_total{actor="...",name="..."}. Copyable; valid for the graph's lifetime.
+class Counter {
+ public:
+  Counter() noexcept = default;
+  explicit Counter(std::atomic<std::uint64_t>& cell) noexcept : cell_(&cell) {}
+  void add(std::uint64_t n = 1) noexcept {
+    if (cell_ != nullptr) cell_->fetch_add(n, std::memory_order_relaxed);  // relaxed: a total, read by telemetry
+  }
+  [[nodiscard]] std::uint64_t value() const noexcept {
+    return cell_ == nullptr ? 0 : cell_->load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] bool valid() const noexcept { return cell_ != nullptr; }
+
+ private:
+  std::atomic<std::uint64_t>* cell_ = nullptr;
+};
 
 class Context {
  public:
@@ -275,7 +319,9 @@ class Context {
   template <class Accept>
   [[nodiscard]] bool is_running(Accept&& accept_stop) {
     if (!core_.stop_requested()) [[likely]] {
-      core_.passes.fetch_add(1, std::memory_order_relaxed);  // one owner: no contention, just a counter
+      // One writer (this actor's thread), readers only load it: a plain load + store, not a locked
+      // read-modify-write (fetch_add compiles to `lock add` even when relaxed).
+      core_.passes.store(core_.passes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       return true;
     }
     if (core_.forced_stop()) return false;
@@ -295,6 +341,9 @@ class Context {
   void set_label(std::string key, std::string value) { core_.set_label(std::move(key), std::move(value)); }
   // Ask the whole graph to stop (negotiated: every actor votes).
   void request_shutdown() noexcept;
+  // The actor's counter named `name` (created at 0 on first use). The same name gives the same counter in every
+  // incarnation, so a restart does not reset it. Call once per incarnation (a lock and a search), then add().
+  [[nodiscard]] Counter counter(const std::string& name) { return Counter(core_.counter_cell(name)); }
 
   // ---- waits on one channel
   template <class T>

@@ -443,6 +443,7 @@ FramePtr Collector::sample(Clock::time_point now, bool final_requested) {
     x.state = state_name(a.state.load(std::memory_order_relaxed));
     x.status = a.status();
     x.labels = a.labels();  // a shared snapshot: no copy
+    x.counters = a.counters();
     x.busy_pct = std::min(100.0, 100.0 * busy_delta[i] / dt);
   }
   for (ThreadState& t : threads_) {

@@ -35,6 +35,12 @@ json latency_json(const LatencyStats& s, const Options& o) {
   return j;
 }
 
+// An actor's own counters as {"name": value}.
+json counters_json(const std::vector<std::pair<std::string, std::uint64_t>>& counters) {
+  json out = json::object();
+  for (const auto& [name, value] : counters) out[name] = value;
+  return out;
+}
 json options_json(const Options& o) {
   json rules = json::array();
   static const char* metrics[] = {"fill", "rate", "latency", "mcpu", "load", "busy"};
@@ -128,6 +134,7 @@ json frame_object(const Frame& f, const Options& o) {
                       {"status", a.status},
                       {"thread", a.thread},
                       {"labels", a.labels ? json(*a.labels) : json::object()},
+                      {"counters", counters_json(a.counters)},
                       {"alert", to_string(a.alert)},
                       {"window",
                        {{"busy_pct", stats_json(a.busy_win, o)},
@@ -550,6 +557,11 @@ std::string metrics_text(const Structure& s, const Frame* f, const Options& o, s
   for (std::size_t i = 0; i < s.actors.size(); ++i) e.sample(actor_labels[i], f && f->actors[i].stalled ? 1.0 : 0.0);
   e.family("steady_actor_load_ratio", "gauge", "The actor's share of the graph's busy time in the last frame (0..1).");
   for (std::size_t i = 0; i < s.actors.size(); ++i) e.sample(actor_labels[i], f ? f->actors[i].load_pct / 100 : 0.0);
+  e.family("steady_actor_count_total", "counter",
+           "The actor's own counters (Context::counter); the label name says which, e.g. bytes_read.");
+  if (f != nullptr)
+    for (std::size_t i = 0; i < s.actors.size() && i < f->actors.size(); ++i)
+      for (const auto& [name, value] : f->actors[i].counters) e.sample(actor_labels[i] + "," + kv("name", name), value);
   e.family("steady_actor_info", "gauge",
            "Placement of the actor (kind, troupe, thread) and its own labels, e.g. a bridge's endpoint (always 1).");
   for (std::size_t i = 0; i < s.actors.size(); ++i) {

@@ -114,6 +114,7 @@ struct ActorFigures {
   std::string status;               // the actor's own line
   std::string thread;               // the executor thread's name
   std::shared_ptr<const std::map<std::string, std::string>> labels;  // the current labels (null: none)
+  std::vector<std::pair<std::string, std::uint64_t>> counters;  // the actor's own counters (Context::counter)
   Stats busy_win, mcpu_win, load_win, passes_win;
   Alert alert = Alert::none;
 };

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "platform.hpp"
@@ -128,6 +129,29 @@ public:
   void set_label(std::string key, std::string value);
   [[nodiscard]] std::shared_ptr<const Labels> labels() const;  // never null
 
+  // ---- custom counters (Context::counter): named totals the actor publishes, e.g. "bytes_read". A cell is
+  // registered once per name and kept for the graph's lifetime, so a restarted incarnation goes on counting.
+  // counter_cell: any thread, not for the hot path (a lock and a search); the cell itself is a relaxed atomic.
+  struct CounterCell {
+    explicit CounterCell(std::string n) : name(std::move(n)) {}
+    const std::string name;
+    std::atomic<std::uint64_t> value{0};
+  };
+  [[nodiscard]] std::atomic<std::uint64_t>& counter_cell(const std::string& counter_name) {
+    std::lock_guard lock(counters_mu_);
+    for (auto& c : counters_)
+      if (c->name == counter_name) return c->value;
+    return counters_.emplace_back(std::make_unique<CounterCell>(counter_name))->value;
+  }
+  // (name, value) of every counter, in registration order (telemetry reads it once per frame).
+  [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> counters() const {
+    std::lock_guard lock(counters_mu_);
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    out.reserve(counters_.size());
+    for (const auto& c : counters_) out.emplace_back(c->name, c->value.load(std::memory_order_relaxed));
+    return out;
+  }
+
   // ---- stop vote (owner thread writes, the thread that builds the report reads)
   void record_veto(std::string reason);
   void clear_veto();
@@ -148,6 +172,8 @@ public:
   std::string veto_reason_;
   std::string status_;
   std::shared_ptr<const Labels> labels_ = std::make_shared<const Labels>();
+  mutable std::mutex counters_mu_;
+  std::vector<std::unique_ptr<CounterCell>> counters_;  // unique_ptr: cells never move once handed out
 };
 
 }  // namespace steady::detail

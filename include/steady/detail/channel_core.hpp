@@ -59,7 +59,8 @@ class ChannelCore {
   [[nodiscard]] bool is_local() const noexcept { return local_; }
 
   // ---- latency sampling (see latency.hpp); configured while the graph is built
-  // Stamp one message in `every` (rounded to a power of two; 0 turns sampling off).
+  // Stamp one message in `every` (rounded to a power of two; 0 turns sampling off), at most one in flight: the
+  // next stamp waits until the consumer has taken the stamped message.
   void set_latency_sampling(std::uint32_t every);
   [[nodiscard]] std::uint32_t latency_sample_every() const noexcept {
     return prod_sample_shift_ == 0 ? 0u : (1u << (prod_sample_shift_ - 1));
@@ -96,9 +97,12 @@ class ChannelCore {
   void commit_send(std::uint64_t n) noexcept {
     const std::uint64_t old = head_.load(std::memory_order_relaxed);
     const std::uint64_t h = old + n;
-    // shift is stored +1 so that 0 means "off" and the common test is one compare.
-    if (prod_sample_shift_ != 0 && (old >> (prod_sample_shift_ - 1)) != (h >> (prod_sample_shift_ - 1)))
-      [[unlikely]] stamp_send(h >> (prod_sample_shift_ - 1));
+    // shift is stored +1 so that 0 means "off" and the common test is one compare. At most one sample is in
+    // flight: a new one only once the consumer has taken the last stamped message (a stale tail only delays it),
+    // so a channel that holds many messages pays two clock reads per residence time, not per K messages.
+    if (prod_sample_shift_ != 0 && (old >> (prod_sample_shift_ - 1)) != (h >> (prod_sample_shift_ - 1)) &&
+        tail_.load(std::memory_order_relaxed) >= prod_stamped_at_) [[unlikely]]
+      stamp_send(h >> (prod_sample_shift_ - 1));
     head_.store(h, std::memory_order_release);  // release: the slots' contents before the index
     notify(consumer_wait_, h, consumer_);
   }
@@ -177,6 +181,7 @@ class ChannelCore {
   // Producer's cache line: its index and its stale copy of the consumer's.
   alignas(kCacheLine) std::atomic<std::uint64_t> head_{0};
   std::uint64_t prod_cached_tail_ = 0;
+  std::uint64_t prod_stamped_at_ = 0;   // index of the last stamped message (the sample in flight)
   std::uint8_t prod_sample_shift_ = 0;  // log2(K) + 1, 0 = off
   // Consumer's cache line.
   alignas(kCacheLine) std::atomic<std::uint64_t> tail_{0};

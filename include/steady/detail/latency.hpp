@@ -2,8 +2,10 @@
 //
 // The producer stamps the time when its head index crosses a multiple of K (one message in K, K a power of two);
 // the consumer, when its tail crosses the same multiple, reads the stamp and records now − stamp. So the figure is
-// the real time a message spent in the channel, not an estimate from fill and rate. Cost: one clock read per K
-// messages on each side. The histogram is log-linear (8 sub-buckets per power of two, ≤ 12.5 % error), written by
+// the real time a message spent in the channel, not an estimate from fill and rate. At most one sample is in flight:
+// the producer stamps again only once the consumer has taken the last stamped message. Cost: one clock read per
+// sample on each side, a sample every max(K, messages held) messages — so a full channel moving large batches does
+// not read the clock on every commit (a clock read costs as much as moving dozens of messages). The histogram is log-linear (8 sub-buckets per power of two, ≤ 12.5 % error), written by
 // the consumer thread only and read by the telemetry collector from any thread.
 #pragma once
 
