@@ -13,12 +13,24 @@
 // 20000 checks (GraphBuilder::default_spin) instead of 256 before they park; raw_3t_noyield[_zc], the reference
 // without its yield phase (spin, then park at once, as steady_state's solo actors do); steady_troupe_nolat[_zc],
 // the troupe with channel latency sampling off (ChannelBuilder::latency_sample_every(0)).
+// Other references in the same run:
+//   mutex_3t           three threads on two mutex + condition-variable queues (refs/mutex_queue.hpp)
+//   caf_msg            CAF 0.17, one message per item (batch 1 only)     — steady_troupe must be ≥ 20× it
+//   caf_vec            CAF 0.17, std::vector<u64> of `batch` per message (batch > 1)
+//   caf_stream         CAF 0.17 streams (source → stage → sink; CAF picks its own batches; every batch size)
+//                      — at batch 64 and 1024 steady_troupe must be ≥ 2× the better of caf_vec and caf_stream
+// The CAF references (refs/caf_refs.cpp) are built only when libcaf-dev was found (BENCH_WITH_CAF); at most
+// 2 × capacity items are in flight, as many as the two channels hold.
 #include <cstdio>
 #include <string>
 #include <thread>
 
 #include "common/harness.hpp"
 #include "common/stages.hpp"
+#include "refs/mutex_queue.hpp"
+#if BENCH_WITH_CAF
+#include "refs/caf_refs.hpp"
+#endif
 
 namespace bench {
 namespace {
@@ -76,6 +88,47 @@ RunResult raw_three_threads(u64 n, std::size_t b) {
   tm.join();
   tc.join();
   return c.check.result(n, static_cast<double>(t1 - t0) * 1e-9);
+}
+
+// Mutex + condition variable: the three stages on three threads, each moving min(batch, left) items per lock.
+RunResult mutex_three_threads(u64 n, std::size_t b) {
+  ref::MutexQueue q1(kCapacity), q2(kCapacity);
+  Check check;
+  u64 t0 = 0, t1 = 0;
+  auto chunk = [n, b](u64 done) { return static_cast<std::size_t>(std::min<u64>(b, n - done)); };
+  std::thread tc([&] {
+    Buffer buf(b);
+    for (u64 got = 0; got < n;) {
+      const std::size_t k = chunk(got);
+      q2.pop_n(buf.data(), k);
+      check.fold(buf.data(), k);
+      got += k;
+    }
+    t1 = now_ns();
+  });
+  std::thread tm([&] {
+    Buffer buf(b);
+    for (u64 moved = 0; moved < n;) {
+      const std::size_t k = chunk(moved);
+      q1.pop_n(buf.data(), k);
+      q2.push_n(buf.data(), k);
+      moved += k;
+    }
+  });
+  std::thread tp([&] {
+    Buffer buf(b);
+    t0 = now_ns();
+    for (u64 next = 1; next <= n;) {
+      const std::size_t k = chunk(next - 1);
+      fill(buf.data(), k, next);
+      q1.push_n(buf.data(), k);
+      next += k;
+    }
+  });
+  tp.join();
+  tm.join();
+  tc.join();
+  return check.result(n, static_cast<double>(t1 - t0) * 1e-9);
 }
 
 // ---------------------------------------------------------------- steady_state
@@ -145,6 +198,12 @@ std::vector<std::pair<std::string, Fn>> all_impls(u64 n, std::size_t b, const Ar
     if (args.wants_api("slice")) add_api.operator()<Api::slice>("");
     if (args.wants_api("zc")) add_api.operator()<Api::zc>("_zc");
   }
+  add("mutex_3t", [=] { return mutex_three_threads(n, b); });
+#if BENCH_WITH_CAF
+  if (b == 1) add("caf_msg", [=] { return caf_ref::w2_per_message(n, 2 * kCapacity); });
+  if (b > 1) add("caf_vec", [=] { return caf_ref::w2_batched(n, b, 2 * kCapacity); });
+  add("caf_stream", [=] { return caf_ref::w2_stream(n); });
+#endif
   return v;
 }
 
@@ -199,6 +258,14 @@ int main(int argc, char** argv) {
       g.comparisons.push_back({"steady_split" + sfx, "raw_3t" + sfx, 3.0, "≥ 3× raw 3-thread"});
       g.comparisons.push_back({"steady_solo_spin" + sfx, "raw_3t" + sfx, 0, ""});
       g.comparisons.push_back({"steady_split_spin" + sfx, "raw_3t" + sfx, 0, ""});
+      g.comparisons.push_back({"steady_solo" + sfx, "mutex_3t", 0, ""});
+      if (b == 1) {
+        g.comparisons.push_back({"steady_troupe" + sfx, "caf_msg", 20.0, "≥ 20× CAF per message"});
+        g.comparisons.push_back({"steady_troupe" + sfx, "caf_stream", 0, ""});
+      } else {
+        g.comparisons.push_back({"steady_troupe" + sfx, "caf_vec", 2.0, "≥ 2× CAF best batched"});
+        g.comparisons.push_back({"steady_troupe" + sfx, "caf_stream", 2.0, "≥ 2× CAF best batched"});
+      }
     }
     report.run(g, rounds);
   }

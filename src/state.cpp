@@ -69,8 +69,12 @@ Result<std::optional<std::string>> load_state_file(const std::filesystem::path& 
   }
   std::ostringstream buf;
   buf << in.rdbuf();
-  const std::string data = buf.str();
-  const std::string where = "state file '" + path.string() + "'";
+  auto payload = decode_state_file(buf.str(), "state file '" + path.string() + "'", version);
+  if (!payload) return Error{payload.error()};
+  return std::optional<std::string>(std::move(payload.value()));
+}
+
+Result<std::string> decode_state_file(std::string_view data, const std::string& where, std::uint32_t version) {
   if (data.size() < kHeader || std::memcmp(data.data(), kMagic, 8) != 0)
     return Error{where + " is not a steady_state state file or is cut short (" + std::to_string(data.size()) +
                  " bytes)"};
@@ -92,10 +96,10 @@ Result<std::optional<std::string>> load_state_file(const std::filesystem::path& 
   if (user != version)
     return Error{where + " holds state version " + std::to_string(user) + ", but this build expects version " +
                  std::to_string(version)};
-  return std::optional<std::string>(std::string(payload));
+  return std::string(payload);
 }
 
-Result<bool> write_state_file(const std::filesystem::path& path, std::uint32_t version, std::string_view payload) {
+std::string encode_state_file(std::uint32_t version, std::string_view payload) {
   std::string file(kHeader, '\0');
   const std::uint64_t size = payload.size();
   const std::uint64_t sum = checksum(kFormat, version, size, payload);
@@ -105,6 +109,11 @@ Result<bool> write_state_file(const std::filesystem::path& path, std::uint32_t v
   std::memcpy(file.data() + 16, &size, 8);
   std::memcpy(file.data() + 24, &sum, 8);
   file.append(payload);
+  return file;
+}
+
+Result<bool> write_state_file(const std::filesystem::path& path, std::uint32_t version, std::string_view payload) {
+  const std::string file = encode_state_file(version, payload);
 
   // Atomic replace: write a temporary file beside it, fsync it, rename over, fsync the directory.
   const std::filesystem::path tmp = path.string() + ".tmp";

@@ -54,6 +54,11 @@ namespace detail {
 // The file format and atomic write (src/state.cpp). load: nullopt payload when the file does not exist.
 Result<std::optional<std::string>> load_state_file(const std::filesystem::path& path, std::uint32_t version);
 Result<bool> write_state_file(const std::filesystem::path& path, std::uint32_t version, std::string_view payload);
+// The same format in memory (the loader and writer use these; so does fuzz/state.cpp): the file's bytes from a
+// payload, and back (an error naming `where` when the bytes are not a valid file of `version`).
+[[nodiscard]] std::string encode_state_file(std::uint32_t version, std::string_view payload);
+[[nodiscard]] Result<std::string> decode_state_file(std::string_view data, const std::string& where,
+                                                    std::uint32_t version);
 // Move a bad file aside as <path>.corrupt-<seconds>; returns the new name.
 std::filesystem::path quarantine_state_file(const std::filesystem::path& path);
 

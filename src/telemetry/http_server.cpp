@@ -7,7 +7,9 @@
 #include <chrono>
 #include <deque>
 #include <exception>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <pthread.h>
@@ -28,6 +30,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/http/error.hpp>
 
 namespace steady::telemetry {
 
@@ -60,6 +63,99 @@ bool loopback_host(beast::string_view host) {
 }
 
 const std::string kPing = ": ping\n\n";
+
+using Response = http::response<http::string_body>;
+
+// ---------------------------------------------------------------- what to answer
+// The decisions of a connection, apart from its socket: session() and answer_bytes() both take them from here.
+
+// An error answer; the connection closes after it.
+Response error_response(http::status status, const std::string& text) {
+  Response res{status, 11};
+  res.set(http::field::server, "steady_state");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(false);
+  res.body() = text;
+  res.prepare_payload();
+  return res;
+}
+
+// The answer to a request that could not be read whole, or nothing when the connection just ends (the client
+// closed or went quiet, or the server stops).
+std::optional<Response> read_failure(const error_code& ec) {
+  if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+      ec == net::error::connection_reset || ec == net::error::operation_aborted)
+    return std::nullopt;
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+    return error_response(http::status::request_header_fields_too_large, "request head larger than 8 KiB\n");
+  if (ec == http::error::body_limit)
+    return error_response(http::status::payload_too_large, "request body larger than 1 KiB\n");
+  return error_response(http::status::bad_request, "malformed request: " + ec.message() + "\n");
+}
+
+HttpReply dispatch(const HttpServer::Handler& handler, const std::string& target) {
+  const auto q = target.find('?');
+  const std::string path = target.substr(0, q);
+  const std::string query = q == std::string::npos ? std::string() : target.substr(q + 1);
+  try {
+    return handler(path, query);
+  } catch (const std::exception& e) {
+    return HttpReply{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n", {}};
+  } catch (...) {
+    return HttpReply{500, "text/plain; charset=utf-8", "internal error\n", {}};
+  }
+}
+
+struct Answer {
+  enum class Then {
+    reply,           // write `res`; the connection stays open if res.keep_alive()
+    error,           // write `res`, drain what the client still sends, close
+    event_stream,    // the connection becomes an event stream (`res` unused)
+  } then = Then::reply;
+  Response res;
+};
+
+// The answer to a request read whole.
+Answer answer(const http::request<http::string_body>& req, const HttpConfig& config, bool loopback_only,
+              const HttpServer::Handler& handler) {
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    Response res{http::status::method_not_allowed, req.version()};
+    res.set(http::field::allow, "GET, HEAD");
+    res.set(http::field::server, "steady_state");
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = "read-only: GET or HEAD\n";
+    res.keep_alive(false);
+    res.prepare_payload();
+    return {Answer::Then::reply, std::move(res)};
+  }
+  if (loopback_only && !loopback_host(req[http::field::host]))
+    return {Answer::Then::error,
+            error_response(http::status::forbidden,
+                           "Host not allowed: this server listens on loopback and answers only requests addressed "
+                           "to 127.0.0.1, localhost or [::1] (a guard against DNS rebinding)\n")};
+  const std::string target(req.target());
+  const std::string path = target.substr(0, target.find('?'));
+  if (path == config.events_path && req.method() == http::verb::get) return {Answer::Then::event_stream, {}};
+  const HttpReply reply = dispatch(handler, target);
+  Response res{static_cast<http::status>(reply.status), req.version()};
+  res.set(http::field::server, "steady_state");
+  res.set(http::field::content_type, reply.content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  for (const auto& [k, v] : reply.headers) res.set(k, v);
+  res.keep_alive(req.keep_alive());
+  res.body() = reply.body;
+  res.prepare_payload();
+  if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays that of the GET
+  return {Answer::Then::reply, std::move(res)};
+}
+
+void limit(http::request_parser<http::string_body>& parser) {
+  parser.header_limit(kHeaderLimit);
+  parser.body_limit(kBodyLimit);
+}
+constexpr std::size_t kReadBuffer = 2 * (kHeaderLimit + kBodyLimit);  // its max size: the parser's limits hit first
 
 }  // namespace
 
@@ -95,8 +191,7 @@ struct HttpServer::Impl {
   net::awaitable<void> session(tcp::socket socket);
   net::awaitable<void> refuse(tcp::socket socket);
   net::awaitable<void> event_stream(beast::tcp_stream& stream);
-  net::awaitable<void> answer_error(beast::tcp_stream& stream, http::status status, const std::string& text);
-  HttpReply dispatch(const std::string& target);
+  net::awaitable<void> answer_error(beast::tcp_stream& stream, Response res);
   void shutdown();
   void maybe_finished();  // after shutdown(): stop the loop once the last connection has ended
 };
@@ -175,20 +270,13 @@ net::awaitable<void> HttpServer::Impl::accept_loop() {
 
 net::awaitable<void> HttpServer::Impl::refuse(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
-  co_await answer_error(stream, http::status::service_unavailable, "too many connections; try again later\n");
+  co_await answer_error(stream,
+                        error_response(http::status::service_unavailable, "too many connections; try again later\n"));
 }
 
 // Answer with an error and close. The rest of what the client sent is read and dropped first (briefly), so the
 // close does not reset the connection before the client has read the answer.
-net::awaitable<void> HttpServer::Impl::answer_error(beast::tcp_stream& stream, http::status status,
-                                                    const std::string& text) {
-  http::response<http::string_body> res{status, 11};
-  res.set(http::field::server, "steady_state");
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(false);
-  res.body() = text;
-  res.prepare_payload();
+net::awaitable<void> HttpServer::Impl::answer_error(beast::tcp_stream& stream, Response res) {
   error_code ec;
   stream.expires_after(kWriteTimeout);
   co_await http::async_write(stream, res, ec_token(ec));
@@ -208,86 +296,33 @@ net::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
     tcp::socket* s;
     ~Forget() { self->sockets.erase(s); }
   } forget{this, &stream.socket()};
-  beast::flat_buffer buffer(2 * (kHeaderLimit + kBodyLimit));  // its max size: the parser's limits hit first
+  beast::flat_buffer buffer(kReadBuffer);
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.header_limit(kHeaderLimit);
-    parser.body_limit(kBodyLimit);
+    limit(parser);
     error_code ec;
     stream.expires_after(kIdleTimeout);
     co_await http::async_read(stream, buffer, parser, ec_token(ec));
     if (stopping) co_return;
-    if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
-        ec == net::error::connection_reset || ec == net::error::operation_aborted)
-      co_return;
-    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-      co_await answer_error(stream, http::status::request_header_fields_too_large,
-                            "request head larger than 8 KiB\n");
-      co_return;
-    }
-    if (ec == http::error::body_limit) {
-      co_await answer_error(stream, http::status::payload_too_large, "request body larger than 1 KiB\n");
-      co_return;
-    }
     if (ec) {
-      co_await answer_error(stream, http::status::bad_request, "malformed request: " + ec.message() + "\n");
+      if (auto res = read_failure(ec)) co_await answer_error(stream, std::move(*res));
       co_return;
     }
-    const auto& req = parser.get();
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      http::response<http::string_body> res{http::status::method_not_allowed, req.version()};
-      res.set(http::field::allow, "GET, HEAD");
-      res.set(http::field::server, "steady_state");
-      res.set(http::field::content_type, "text/plain; charset=utf-8");
-      res.body() = "read-only: GET or HEAD\n";
-      res.keep_alive(false);
-      res.prepare_payload();
-      stream.expires_after(kWriteTimeout);
-      co_await http::async_write(stream, res, ec_token(ec));
+    Answer a = answer(parser.get(), config, loopback_only, handler);
+    if (a.then == Answer::Then::error) {
+      co_await answer_error(stream, std::move(a.res));
       co_return;
     }
-    if (loopback_only && !loopback_host(req[http::field::host])) {
-      co_await answer_error(stream, http::status::forbidden,
-                            "Host not allowed: this server listens on loopback and answers only requests addressed "
-                            "to 127.0.0.1, localhost or [::1] (a guard against DNS rebinding)\n");
-      co_return;
-    }
-    const std::string target(req.target());
-    const std::string path = target.substr(0, target.find('?'));
-    if (path == config.events_path && req.method() == http::verb::get) {
+    if (a.then == Answer::Then::event_stream) {
       co_await event_stream(stream);
       co_return;
     }
-    const HttpReply reply = dispatch(target);
-    http::response<http::string_body> res{static_cast<http::status>(reply.status), req.version()};
-    res.set(http::field::server, "steady_state");
-    res.set(http::field::content_type, reply.content_type);
-    res.set(http::field::cache_control, "no-store");
-    res.set("X-Content-Type-Options", "nosniff");
-    for (const auto& [k, v] : reply.headers) res.set(k, v);
-    res.keep_alive(req.keep_alive());
-    res.body() = reply.body;
-    res.prepare_payload();
-    if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays that of the GET
     stream.expires_after(kWriteTimeout);
-    co_await http::async_write(stream, res, ec_token(ec));
-    if (ec || !res.keep_alive() || stopping) {
+    co_await http::async_write(stream, a.res, ec_token(ec));
+    if (ec || !a.res.keep_alive() || stopping) {
       stream.socket().shutdown(tcp::socket::shutdown_send, ec);
       co_return;
     }
-  }
-}
-
-HttpReply HttpServer::Impl::dispatch(const std::string& target) {
-  const auto q = target.find('?');
-  const std::string path = target.substr(0, q);
-  const std::string query = q == std::string::npos ? std::string() : target.substr(q + 1);
-  try {
-    return handler(path, query);
-  } catch (const std::exception& e) {
-    return HttpReply{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n", {}};
-  } catch (...) {
-    return HttpReply{500, "text/plain; charset=utf-8", "internal error\n", {}};
   }
 }
 
@@ -383,6 +418,58 @@ void HttpServer::broadcast(std::shared_ptr<const std::string> message) {
       c->signal.cancel();
     }
   });
+}
+
+// ---------------------------------------------------------------- without a socket
+
+// The read loop of http::async_read (Beast's read_some), over bytes in memory: the buffer is filled as far as
+// its max size allows, the parser consumes what it can; at the end of the bytes, a request begun is put_eof'd
+// (an error unless it is complete) and no request at all is end_of_stream, as on a socket the client shut.
+std::string answer_bytes(std::string_view bytes, const HttpConfig& config, bool loopback_only,
+                         const HttpServer::Handler& handler) {
+  std::ostringstream out;
+  beast::flat_buffer buffer(kReadBuffer);
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    limit(parser);
+    parser.eager(true);  // as http::read
+    error_code ec;
+    while (!ec && !parser.is_done()) {
+      if (buffer.size() != 0) {
+        buffer.consume(parser.put(buffer.data(), ec));
+        if (ec != http::error::need_more) continue;
+        ec = {};
+      }
+      if (bytes.empty()) {
+        if (parser.got_some())
+          parser.put_eof(ec);
+        else
+          ec = http::error::end_of_stream;
+        break;
+      }
+      const std::size_t room = buffer.max_size() - buffer.size();
+      if (room == 0) {
+        ec = http::error::buffer_overflow;
+        break;
+      }
+      const std::size_t n = std::min(room, bytes.size());
+      auto into = buffer.prepare(n);
+      net::buffer_copy(into, net::buffer(bytes.data(), n));
+      buffer.commit(n);
+      bytes.remove_prefix(n);
+    }
+    if (ec) {
+      if (auto res = read_failure(ec)) out << *res;
+      return out.str();
+    }
+    Answer a = answer(parser.get(), config, loopback_only, handler);
+    if (a.then == Answer::Then::event_stream) {
+      out << "[event stream]\n";
+      return out.str();
+    }
+    out << a.res;
+    if (a.then == Answer::Then::error || !a.res.keep_alive()) return out.str();
+  }
 }
 
 std::size_t HttpServer::event_clients() const noexcept { return impl_->streams.load(); }

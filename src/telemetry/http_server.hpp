@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -63,5 +64,13 @@ class HttpServer {
   explicit HttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The server's answer to `bytes`, everything one connection sent before shutting its sending side, without a
+// socket or a thread: each response it would write, serialized (HEAD answers without their body), up to the one
+// after which it closes; an event-stream request ends the answer with the line "[event stream]". The same
+// parser limits and the same decisions as the server's (its connections call the same functions). For the fuzzer
+// (fuzz/http_request.cpp) and tests; any thread.
+[[nodiscard]] std::string answer_bytes(std::string_view bytes, const HttpConfig& config, bool loopback_only,
+                                       const HttpServer::Handler& handler);
 
 }  // namespace steady::telemetry

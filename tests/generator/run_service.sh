@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a generated service for a few seconds and checks it from the outside:
 #   - with telemetry (REQUIRE_TELEMETRY=1): it serves on a free port, and its /snapshot.json shows traffic (taken > 0)
-#     on every channel steady-gen wired (kChannelNames in generated/graph.hpp), while it runs;
+#     on every channel steady-gen expects traffic on (kBusyChannelNames in generated/graph.hpp), while it runs;
 #   - in every case: it stops by itself after --duration and reports a clean stop (exit status 0).
 #   run_service.sh <service binary> <generated/graph.hpp> <require telemetry: 0|1>
 # The polls below wait for a condition with a deadline; no fixed sleep decides the outcome.
@@ -37,8 +37,12 @@ if [[ "$require_telemetry" == 1 ]]; then
   [[ -n "$url" ]] || fail "no 'telemetry at <url>' line within 4 s"
   url=${url%/}
 
-  mapfile -t channels < <(sed -n '/kChannelNames{/,/};/p' "$graph_hpp" | grep -o '"[^"]*"' | tr -d '"')
-  ((${#channels[@]} > 0)) || fail "no channel names found in $graph_hpp"
+  # kBusyChannelNames: the channels with traffic of their own (not fed only by prebuilt actors that wait for a
+  # file or an HTTP client); older projects have only kChannelNames.
+  array=kBusyChannelNames
+  grep -q "$array{" "$graph_hpp" || array=kChannelNames
+  mapfile -t channels < <(sed -n "/$array{/,/};/p" "$graph_hpp" | grep -o '"[^"]*"' | tr -d '"')
+  ((${#channels[@]} > 0)) || [[ $array == kBusyChannelNames ]] || fail "no channel names found in $graph_hpp"
 
   # Until every channel has taken a message (or the service stops), read the telemetry snapshot again:
   # /snapshot.json lists the channels in structure.channels and their figures, in the same order, in frame.channels.

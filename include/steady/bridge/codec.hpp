@@ -199,6 +199,8 @@ std::size_t open_payload(std::span<const std::byte> payload, std::size_t count, 
       c.next = count;
       return count > skip ? count - skip : 0;
     }
+  } else if (count == 0 && !payload.empty()) {
+    return 1;  // no message, yet bytes: trailing bytes, one malformed message (as decode_payload counts them)
   }
   return 0;
 }

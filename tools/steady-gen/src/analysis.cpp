@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "catalogue.hpp"
 #include "names.hpp"
 
 namespace steady_gen {
@@ -28,6 +29,8 @@ class Analyzer {
     infer_channels();
     collect_ports();
     build_kinds();
+    check_prebuilt_ports();
+    check_library_types();
     if (d_.has_errors()) return;
     plan_waits();
     find_cycles();
@@ -199,11 +202,15 @@ class Analyzer {
     s_.out_bind.assign(s_.nodes.size(), {});
     for (int n = 0; n < static_cast<int>(s_.nodes.size()); ++n) {
       const Node& node = s_.nodes[n];
-      auto [it, fresh] = index.emplace(node.kind, static_cast<int>(s_.kinds.size()));
+      // A prebuilt actor is a kind of its own (no files are generated for it); "\x01" keeps the key apart
+      // from every user kind name.
+      const std::string key = node.prebuilt != nullptr ? "\x01" + node.full_name : node.kind;
+      auto [it, fresh] = index.emplace(key, static_cast<int>(s_.kinds.size()));
       if (fresh) {
         Kind k;
         k.name = node.kind;
-        k.cls = camel_case(node.kind);
+        k.prebuilt = node.prebuilt;
+        k.cls = node.prebuilt != nullptr ? camel_case(node.prebuilt->name) : camel_case(node.kind);
         for (const auto& u : ins_[n]) k.inputs.push_back(u.port);
         for (const auto& u : outs_[n]) k.outputs.push_back(u.port);
         s_.kinds.push_back(std::move(k));
@@ -239,9 +246,12 @@ class Analyzer {
       }
     }
     std::set<std::string> classes;
-    for (const Kind& k : s_.kinds) classes.insert(k.cls);
     for (const Kind& k : s_.kinds)
-      if (const std::string why = identifier_problem(k.cls); !why.empty())
+      if (k.prebuilt == nullptr) classes.insert(k.cls);
+    for (const Kind& k : s_.kinds)
+      if (k.prebuilt != nullptr)
+        continue;
+      else if (const std::string why = identifier_problem(k.cls); !why.empty())
         d_.error(at(s_.nodes[k.instances[0]].line), node_subject(k.instances[0]),
                  "actor kind '" + k.name + "' gives the class name '" + k.cls + "', which " + why,
                  "choose another mod:: name");
@@ -251,6 +261,120 @@ class Analyzer {
                  "message type <" + s_.edges[e].type + "> has the same name as the class of actor kind '" +
                      snake_case(s_.edges[e].type) + "'",
                  "rename the type, e.g. <" + s_.edges[e].type + "Message>");
+  }
+
+  // ---------------------------------------------------------------- prebuilt actors
+
+  static std::string type_list(const std::vector<std::string_view>& types) {
+    std::string out;
+    for (std::size_t i = 0; i < types.size(); ++i)
+      out += std::string(i == 0                  ? ""
+                         : i + 1 == types.size() ? " or "
+                                                 : ", ") +
+             "<" + std::string(types[i]) + ">";
+    return out;
+  }
+
+  // Each prebuilt node's channels against its catalogue entry: how many, bundle or not, which message types.
+  void check_prebuilt_ports() {
+    for (int n = 0; n < static_cast<int>(s_.nodes.size()); ++n) {
+      const Node& node = s_.nodes[n];
+      if (node.prebuilt == nullptr) continue;
+      const PrebuiltSpec& spec = *node.prebuilt;
+      const std::string who = "steady::" + std::string(spec.name);
+      std::string generic;  // the T of the ports that take any type
+      int generic_edge = -1;
+      auto check = [&](const std::vector<PortSpec>& specs, const std::vector<PortUse>& uses, bool input) {
+        const char* dir = input ? "input" : "output";
+        if (uses.size() > specs.size()) {
+          const PortUse& extra = uses[specs.size()];
+          d_.error(at(s_.edges[extra.edge].line), edge_subject(extra.edge),
+                   who + " has " +
+                       (specs.empty()
+                            ? std::string("no ") + dir + "s"
+                            : std::to_string(specs.size()) + " " + dir + (specs.size() == 1 ? "" : "s")) +
+                       ", and this is one more " + dir + " channel",
+                   specs.empty()
+                       ? std::string("remove the edge, or put an actor of your own in between")
+                       : std::string(input ? "merge them first (mod::steady::merger), or remove the edge"
+                                           : "fan out with mod::steady::splitter, or remove the edge"));
+          return;
+        }
+        for (std::size_t i = 0; i < specs.size(); ++i) {
+          const PortSpec& ps = specs[i];
+          if (i >= uses.size()) {
+            d_.error(at(node.line), node_subject(n),
+                     who + " needs an " + dir + " channel (" + std::string(ps.name) +
+                         (ps.types.empty() ? "" : " " + type_list(ps.types)) + ") and has none",
+                     input ? "add an edge into " + node.id + ", e.g. Producer -> " + node.id
+                           : "add an edge out of " + node.id + ", e.g. " + node.id + " -> Consumer");
+            continue;
+          }
+          const PortUse& u = uses[i];
+          const Edge& e = s_.edges[u.edge];
+          const Channel& c = s_.channels[u.binding.channel];
+          if (ps.bundle && !u.port.bundle)
+            d_.error(at(e.line), edge_subject(u.edge),
+                     who + "'s " + dir + " " + std::string(ps.name) + " is a bundle, but channel '" + c.name +
+                         "' is a single channel",
+                     std::string(input ? "join several edges into " : "draw several edges out of ") +
+                         node.id + " with the same name:: and <Type> (one lane each)");
+          if (!ps.bundle && u.port.bundle)
+            d_.error(at(e.line), edge_subject(u.edge),
+                     who + "'s " + dir + " " + std::string(ps.name) + " is one channel, but '" + c.name +
+                         "' is a bundle of " + std::to_string(c.lanes()) + " lanes",
+                     "give each edge its own name::, or put steady::merger / steady::splitter in between");
+          if (!ps.types.empty()) {
+            if (std::find(ps.types.begin(), ps.types.end(), u.port.type) == ps.types.end()) {
+              std::string what;
+              for (std::string_view t : ps.types)
+                if (const LibraryType* lt = find_library_type(t))
+                  what += (what.empty() ? "" : "; ") + std::string(t) + ": " + std::string(lt->doc);
+              d_.error(at(e.line), edge_subject(u.edge),
+                       "channel '" + c.name + "' carries <" + u.port.type + ">, but " + who + "'s " + dir +
+                           " " + std::string(ps.name) + " " + (input ? "takes " : "sends ") +
+                           type_list(ps.types) + " (" + what + ")",
+                       "write <" + std::string(ps.types.front()) + "> in the edge's label (name::" + c.name +
+                           " <" + std::string(ps.types.front()) + ">)");
+            }
+          } else {
+            if (const LibraryType* lt = find_library_type(u.port.type);
+                ps.printable && lt != nullptr && !lt->printable)
+              d_.error(at(e.line), edge_subject(u.edge),
+                       who + " prints its messages, but <" + u.port.type + "> (" + std::string(lt->doc) +
+                           ") cannot be printed",
+                       "put an actor of your own in between that turns it into a <Line>");
+            if (generic.empty()) {
+              generic = u.port.type;
+              generic_edge = u.edge;
+            } else if (generic != u.port.type) {
+              d_.error(at(e.line), edge_subject(u.edge),
+                       "channel '" + c.name + "' carries <" + u.port.type + ">, but " + who +
+                           " passes on one type and " + edge_subject(generic_edge) + " carries <" + generic +
+                           ">",
+                       "give both edges the same <Type>");
+            }
+          }
+        }
+      };
+      check(spec.inputs, ins_[n], true);
+      check(spec.outputs, outs_[n], false);
+    }
+  }
+
+  // The library's message types (<Line> = std::string) are not trivially copyable: >>TakeCopy / >>PeekCopy
+  // copy raw slots and cannot carry them.
+  void check_library_types() {
+    if (!s_.uses_prebuilt()) return;  // without prebuilt actors, <Line> is a type of the service's own
+    for (int e = 0; e < static_cast<int>(s_.edges.size()); ++e) {
+      const Edge& ed = s_.edges[e];
+      const LibraryType* lt = find_library_type(ed.type);
+      if (lt == nullptr || lt->trivially_copyable || ed.mode == Mode::take) continue;
+      d_.error(at(ed.line), edge_subject(e),
+               "<" + ed.type + "> is " + std::string(lt->doc) + ", not trivially copyable, so >>" +
+                   std::string(mode_token(ed.mode)) + " cannot carry it",
+               "write >>Take (or leave the mode out)");
+    }
   }
 
   // ---------------------------------------------------------------- drivers and wait plans

@@ -8,9 +8,13 @@
 #include <memory>
 #include <regex>
 
+#include "catalogue.hpp"
 #include "dot_locator.hpp"
 #include "labels.hpp"
 #include "names.hpp"
+
+// cgraph's scanner (exported by libcgraph, not declared in its headers): frees the buffer, resets every state.
+extern "C" int aaglex_destroy(void);
 
 namespace steady_gen {
 
@@ -33,7 +37,61 @@ std::string label_of(void* obj) {
   return unescape_label(*l);
 }
 
-void read_node(Agnode_t* n, const DotLocator& where, const std::string& file, Diagnostics& diags, Node& out) {
+// A prebuilt actor's node: its catalogue entry and its options, from the node's attributes.
+void read_prebuilt(Agraph_t* g, Agnode_t* n, const std::string& name, const Reporter& r, Node& out) {
+  out.kind = "steady::" + name;
+  const PrebuiltSpec* spec = find_prebuilt(name);
+  if (spec == nullptr) {
+    const std::string near = nearest_prebuilt(name);
+    r.error("unknown prebuilt actor 'steady::" + name + "'",
+            (near.empty() ? std::string() : "did you mean mod::steady::" + near + "? ") +
+                "the prebuilt actors are: " + prebuilt_names() + " (docs/actors.md)");
+    return;
+  }
+  out.prebuilt = spec;
+  if (!out.drivers.empty())
+    r.error("drivers (" + out.drivers.text + ") on the prebuilt actor steady::" + name +
+                ", which chooses its own waits",
+            "remove the drivers from the label, or use an actor kind of your own");
+  std::vector<std::optional<std::string>> values(spec->options.size());
+  std::vector<bool> given(spec->options.size(), false);  // also when the value was wrong (reported once)
+  std::string known;
+  for (const OptionSpec& o : spec->options) known += (known.empty() ? "" : ", ") + std::string(o.attr);
+  for (Agsym_t* sym = agnxtattr(g, AGNODE, nullptr); sym != nullptr; sym = agnxtattr(g, AGNODE, sym)) {
+    const std::string attr_name = sym->name;
+    const char* raw = agxget(n, sym);
+    if (raw == nullptr || *raw == '\0' || is_non_option_attribute(attr_name)) continue;
+    const std::string value = raw;
+    const auto o = std::find_if(spec->options.begin(), spec->options.end(),
+                                [&](const OptionSpec& x) { return x.attr == attr_name; });
+    if (o == spec->options.end()) {
+      r.error("steady::" + name + " has no option '" + attr_name + "'",
+              "its options are: " + (known.empty() ? std::string("none") : known) + " (docs/actors.md)");
+      continue;
+    }
+    given[static_cast<std::size_t>(o - spec->options.begin())] = true;
+    std::string problem, example;
+    if (auto expr = option_expr(*o, value, problem, example))
+      values[static_cast<std::size_t>(o - spec->options.begin())] = std::move(*expr);
+    else
+      r.error("option " + attr_name + "=\"" + value + "\" " + problem + " (" + std::string(o->attr) + ": " +
+                  std::string(o->doc) + ")",
+              "write " + example);
+  }
+  for (std::string_view req : spec->required) {
+    const auto o = std::find_if(spec->options.begin(), spec->options.end(),
+                                [&](const OptionSpec& x) { return x.attr == req; });
+    if (o != spec->options.end() && !given[static_cast<std::size_t>(o - spec->options.begin())])
+      r.error("steady::" + name + " needs the option " + std::string(req) + " (" + std::string(o->doc) + ")",
+              "add " + std::string(req) + "=\"...\" to the node's attributes, e.g. " + out.id +
+                  " [label=\"mod::steady::" + name + "\", " + std::string(req) + "=\"...\"]");
+  }
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (values[i]) out.options.push_back("." + std::string(spec->options[i].field) + " = " + *values[i]);
+}
+
+void read_node(Agraph_t* g, Agnode_t* n, const DotLocator& where, const std::string& file, Diagnostics& diags,
+               Node& out) {
   out.id = agnameof(n);
   out.line = where.node_line(out.id);
   const Reporter r{diags, {file, out.line}, "node " + out.id};
@@ -58,7 +116,22 @@ void read_node(Agnode_t* n, const DotLocator& where, const std::string& file, Di
   out.kind = out.actor_name;
   if (auto m = tokens.module) out.kind = *m;
   if (auto m = attr(n, "module")) out.kind = *m;
-  if (tokens.module || attr(n, "module"))
+  // mod::steady::NAME (or module="steady::NAME", or prebuilt="NAME"): a prebuilt actor of steady::actors.
+  std::optional<std::string> prebuilt;
+  constexpr std::string_view kLibrary = "steady::";
+  if ((tokens.module || attr(n, "module")) && out.kind.rfind(kLibrary, 0) == 0)
+    prebuilt = out.kind.substr(kLibrary.size());
+  if (auto p = attr(n, "prebuilt")) {
+    if (prebuilt && *prebuilt != *p)
+      r.error("prebuilt=\"" + *p + "\" and mod::steady::" + *prebuilt + " disagree", "keep one of them");
+    else if (!prebuilt && (tokens.module || attr(n, "module")))
+      r.error("prebuilt=\"" + *p + "\" and the actor kind '" + out.kind + "' disagree",
+              "remove mod::" + out.kind + " (a prebuilt actor has no kind of its own)");
+    prebuilt = *p;
+  }
+  if (prebuilt)
+    read_prebuilt(g, n, *prebuilt, r, out);
+  else if (tokens.module || attr(n, "module"))
     (void)check_snake_name(out.kind, "actor kind", "mod::", r);
   else if (!out.kind.empty() && !is_identifier(out.kind))
     r.error("the default actor kind '" + out.kind + "' (from the node ID) is not an identifier",
@@ -127,13 +200,17 @@ void read_edge(Agedge_t* e, const Node& from, const Node& to, const DotLocator& 
 std::optional<Service> read_dot(const std::string& file, const std::string& text, Diagnostics& diags) {
   const DotLocator where(text);
   agseterr(AGMAX);  // keep cgraph quiet: its messages come back through aglasterr()
+  // cgraph's flex scanner keeps its start condition across parses: a file ending inside a quoted string left it
+  // in the string state and the next file read in this process failed (found by fuzz/dot.cpp). Reset it fully.
+  aaglex_destroy();
   agreseterrors();
   std::string file_copy = file;
   agsetfile(file_copy.data());
   std::unique_ptr<Agraph_t, GraphCloser> g(agmemread(text.c_str()));
   if (!g) {
-    const char* last = aglasterr();
+    char* last = aglasterr();  // malloc'd: ours to free (found by fuzz/dot.cpp under LeakSanitizer)
     std::string msg = last != nullptr ? last : "";
+    std::free(last);
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
     int line = 0;
     std::smatch m;
@@ -180,7 +257,7 @@ std::optional<Service> read_dot(const std::string& file, const std::string& text
     }
     actor_nodes.push_back(n);
     s.nodes.emplace_back();
-    read_node(n, where, file, diags, s.nodes.back());
+    read_node(g.get(), n, where, file, diags, s.nodes.back());
   }
 
   std::vector<Agedge_t*> edges;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "catalogue.hpp"
+
 namespace steady_gen {
 
 std::string_view mode_token(Mode m) noexcept {
@@ -70,6 +72,40 @@ std::vector<std::string> Service::channels_of_type(const std::string& type) cons
   std::vector<std::string> out;
   for (const Channel& c : channels)
     if (c.type == type && std::find(out.begin(), out.end(), c.name) == out.end()) out.push_back(c.name);
+  return out;
+}
+
+bool Service::uses_prebuilt() const noexcept {
+  return std::any_of(nodes.begin(), nodes.end(), [](const Node& n) { return n.prebuilt != nullptr; });
+}
+
+std::vector<std::string> Service::live_channel_names() const {
+  if (!uses_prebuilt()) return runtime_channel_names();
+  // An actor emits when it is a user source, a prebuilt actor that needs nothing from outside, the entry of a
+  // cycle (it primes it), or when anything it reads from emits.
+  std::vector<bool> emits(nodes.size(), false);
+  for (std::size_t n = 0; n < nodes.size(); ++n) {
+    const bool has_inputs =
+        std::any_of(edges.begin(), edges.end(), [&](const Edge& e) { return e.to == static_cast<int>(n); });
+    if (nodes[n].prebuilt != nullptr)
+      emits[n] = nodes[n].prebuilt->emits_alone;
+    else
+      emits[n] = !has_inputs || (n < settings.size() && settings[n].prime);
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const Edge& e : edges)
+      if (emits[e.from] && !emits[e.to]) {
+        emits[e.to] = true;
+        changed = true;
+      }
+  }
+  std::vector<std::string> out;
+  for (const Channel& c : channels) {
+    const std::vector<std::string> names = c.runtime_names();
+    for (std::size_t lane = 0; lane < c.edges.size(); ++lane)
+      if (emits[edges[c.edges[lane]].from]) out.push_back(names[c.bundle() ? lane : 0]);
+  }
   return out;
 }
 

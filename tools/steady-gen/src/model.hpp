@@ -13,6 +13,8 @@
 
 namespace steady_gen {
 
+struct PrebuiltSpec;  // catalogue.hpp
+
 // How a consumer takes messages (edge token >>Take / >>TakeCopy / >>PeekCopy).
 enum class Mode {
   take,       // ownership moves: each message is moved out of the channel
@@ -61,6 +63,10 @@ struct Node {
   Restart restart = Restart::unset;
   int core = -1;
   int line = 0;
+  // A prebuilt actor of steady::actors (mod::steady::NAME or prebuilt="NAME"): its catalogue entry, and its
+  // Options fields from the node's attributes, as C++ designated initializers in the Options struct's order.
+  const PrebuiltSpec* prebuilt = nullptr;
+  std::vector<std::string> options;  // ".path = \"in.log\"", ".follow = true"
 };
 
 struct Edge {
@@ -158,7 +164,8 @@ struct Kind {
   std::vector<int> instances;  // node indexes, DOT order
   WaitPlan plan;
   bool may_prime = false;
-  std::vector<std::string> bells;  // Other(name) doorbells
+  std::vector<std::string> bells;          // Other(name) doorbells
+  const PrebuiltSpec* prebuilt = nullptr;  // a prebuilt actor: one kind per node, no files of its own
   [[nodiscard]] bool source() const noexcept { return inputs.empty(); }
   [[nodiscard]] bool sink() const noexcept { return outputs.empty(); }
   [[nodiscard]] bool has_bundle() const noexcept;
@@ -189,6 +196,11 @@ struct Service {
   // The copy modes a type is used with (TakeCopy / PeekCopy require trivially copyable types).
   [[nodiscard]] bool type_needs_trivial_copy(const std::string& type) const;
   [[nodiscard]] std::vector<std::string> channels_of_type(const std::string& type) const;
+  [[nodiscard]] bool uses_prebuilt() const noexcept;
+  // Channels the whole graph is expected to carry traffic on by itself (not fed only by actors that need a
+  // file, a peer or a client), bundle lanes expanded: what the generated graph test and telemetry check
+  // require.
+  [[nodiscard]] std::vector<std::string> live_channel_names() const;
 };
 
 }  // namespace steady_gen

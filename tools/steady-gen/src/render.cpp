@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "analysis.hpp"
+#include "catalogue.hpp"
 #include "names.hpp"
 #include "render_util.hpp"
 
@@ -36,6 +37,10 @@ std::string instances_text(const Service& s, const Kind& k) {
   std::vector<std::string> ids;
   for (int n : k.instances) ids.push_back(s.nodes[n].id);
   return (ids.size() == 1 ? "actor " : "actors ") + join(ids, ", ");
+}
+
+bool is_library_type(const Service& s, const std::string& type) {
+  return s.uses_prebuilt() && find_library_type(type) != nullptr;
 }
 
 Vars common_vars(const Service&, const std::string& ns, const std::string& dot_file) {
@@ -72,10 +77,65 @@ std::string end_arg(const Service& s, const Binding& b, bool input) {
   return "std::move(" + v + ")";
 }
 
+// graph.actor("name").suffix(..).troupe(..).core(..).restart(..)
+std::string actor_builder(const Node& node) {
+  std::string a = "graph.actor(" + cpp_string_literal(node.actor_name) + ")";
+  if (node.suffix >= 0) a += ".suffix(" + std::to_string(node.suffix) + ")";
+  if (!node.troupe.empty()) a += ".troupe(troupe_" + node.troupe + ")";
+  if (node.core >= 0) a += ".core(" + std::to_string(node.core) + ")";
+  switch (node.restart) {  // see steady/supervision.hpp
+    case Restart::unset:
+      break;
+    case Restart::restart:
+      a += ".restart(steady::RestartPolicy::restart(10, std::chrono::seconds(10)))";
+      break;
+    case Restart::never:
+      a += ".restart(steady::RestartPolicy::never())";
+      break;
+    case Restart::stop_graph:
+      a += ".restart(steady::RestartPolicy::stop_graph())";
+      break;
+  }
+  return a;
+}
+
+// A prebuilt actor: the library's class, built from its Options (the node's attributes), on its channels.
+std::string prebuilt_actor(const Service& s, int n) {
+  const Node& node = s.nodes[n];
+  const Kind& k = s.kind_of(n);
+  const PrebuiltSpec& spec = *k.prebuilt;
+  std::string type;  // T of the ports that take any type
+  std::size_t lanes = 0;
+  std::vector<std::string> args;
+  auto ports = [&](const std::vector<Port>& list, const std::vector<Binding>& binds,
+                   const std::vector<PortSpec>& specs, bool input) {
+    for (std::size_t p = 0; p < list.size(); ++p) {
+      if (p < specs.size() && specs[p].types.empty() && type.empty()) type = list[p].type;
+      if (list[p].bundle) lanes = s.channels[binds[p].channel].lanes();
+      args.push_back(end_arg(s, binds[p], input));
+    }
+  };
+  ports(k.inputs, s.in_bind[n], spec.inputs, true);
+  ports(k.outputs, s.out_bind[n], spec.outputs, false);
+  std::string a =
+      "// " + node.id + ": mod::steady::" + std::string(spec.name) + " — " + std::string(spec.summary) + "\n";
+  a += actor_builder(node);
+  std::string opts = node.options.empty() ? "{}" : "{" + join(node.options, ", ") + "}";
+  if (opts.size() > 80) opts = "{\n        " + join(node.options, ",\n        ") + "}";
+  a += ".run(\n    " + prebuilt_class(spec, type, lanes) + "(" + opts + "),\n    " + join(args, ",\n    ") +
+       ");";
+  return a;
+}
+
 Vars wiring_vars(const Service& s, const RenderOptions& o) {
   Vars v = common_vars(s, o.name, o.dot_file);
   std::vector<std::string> includes, channels, troupes, actors;
-  for (const Kind& k : s.kinds) includes.push_back("#include \"generated/" + k.name + "_actor.hpp\"");
+  if (s.uses_prebuilt()) includes.push_back("#include \"messages.hpp\"");  // no stub header may bring it in
+  for (const Kind& k : s.kinds) {
+    const std::string inc = k.prebuilt != nullptr ? "#include <" + std::string(k.prebuilt->header) + ">"
+                                                  : "#include \"generated/" + k.name + "_actor.hpp\"";
+    if (std::find(includes.begin(), includes.end(), inc) == includes.end()) includes.push_back(inc);
+  }
   for (const Channel& c : s.channels) {
     std::string line = "// " + c.instance_name +
                        (c.bundle() ? " (" + std::to_string(c.lanes()) + " lanes)" : "") + ": " +
@@ -90,6 +150,10 @@ Vars wiring_vars(const Service& s, const RenderOptions& o) {
   for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
     const Node& node = s.nodes[n];
     const Kind& k = s.kind_of(n);
+    if (k.prebuilt != nullptr) {
+      actors.push_back(prebuilt_actor(s, n));
+      continue;
+    }
     std::string a = "// " + node.id + ": mod::" + k.name;
     if (!node.drivers.text.empty()) a += ", " + node.drivers.text;
     if (!node.troupe.empty()) a += ", troupe " + node.troupe;
@@ -109,23 +173,7 @@ Vars wiring_vars(const Service& s, const RenderOptions& o) {
     if (!targs.empty()) fn += "<" + join(targs, ", ") + ">";
     args.push_back("std::make_shared<actors::" + k.cls + ">()");
     args.push_back(config_init_for(s, k, n));
-    a += "graph.actor(" + cpp_string_literal(node.actor_name) + ")";
-    if (node.suffix >= 0) a += ".suffix(" + std::to_string(node.suffix) + ")";
-    if (!node.troupe.empty()) a += ".troupe(troupe_" + node.troupe + ")";
-    if (node.core >= 0) a += ".core(" + std::to_string(node.core) + ")";
-    switch (node.restart) {  // see steady/supervision.hpp
-      case Restart::unset:
-        break;
-      case Restart::restart:
-        a += ".restart(steady::RestartPolicy::restart(10, std::chrono::seconds(10)))";
-        break;
-      case Restart::never:
-        a += ".restart(steady::RestartPolicy::never())";
-        break;
-      case Restart::stop_graph:
-        a += ".restart(steady::RestartPolicy::stop_graph())";
-        break;
-    }
+    a += actor_builder(node);
     a += ".run(\n    " + fn + ",\n    " + join(args, ",\n    ") + ");";
     actors.push_back(a);
   }
@@ -139,6 +187,10 @@ Vars wiring_vars(const Service& s, const RenderOptions& o) {
   for (const std::string& n : s.runtime_channel_names()) names.push_back(cpp_string_literal(n));
   v["channel_count"] = std::to_string(names.size());
   v["channel_names"] = join(names, ", ");
+  std::vector<std::string> busy;
+  for (const std::string& n : s.live_channel_names()) busy.push_back(cpp_string_literal(n));
+  v["busy_count"] = std::to_string(busy.size());
+  v["busy_names"] = join(busy, ", ");
   return v;
 }
 
@@ -152,6 +204,13 @@ Vars graph_test_vars(const Service& s, const RenderOptions& o) {
     const Kind& k = s.kind_of(n);
     if (!k.sink() || k.inputs.empty()) continue;
     const Node& node = s.nodes[n];
+    // A mock only where traffic is expected (not behind a prebuilt actor that waits for a file or a client).
+    const std::vector<std::string> live = s.live_channel_names();
+    const std::vector<std::string> lanes = s.channels[s.in_bind[n][0].channel].runtime_names();
+    if (std::none_of(lanes.begin(), lanes.end(), [&](const std::string& l) {
+          return std::find(live.begin(), live.end(), l) != live.end();
+        }))
+      continue;
     const std::string var = "sink_" + node.full_name;
     mocks.push_back("auto& " + var + " = stage.replace_with_sink<" + k.inputs[0].type + ">(" +
                     cpp_string_literal(node.full_name) + ");  // in place of " + node.id);
@@ -170,7 +229,19 @@ std::vector<OutputFile> render_messages(const Service& s, const RenderOptions& o
   std::vector<OutputFile> out;
   Vars v = common_vars(s, o.name, o.dot_file);
   std::vector<std::string> includes, asserts;
+  std::vector<std::string> aliases;
   for (const std::string& type : s.types) {
+    if (is_library_type(s, type)) {  // a message type of steady::actors: an alias, no file of its own
+      const LibraryType& lt = *find_library_type(type);
+      const std::string inc = "#include " + std::string(lt.header);
+      if (std::find(includes.begin(), includes.end(), inc) == includes.end())
+        includes.insert(includes.begin(), inc);
+      aliases.push_back("using " + type + " = " + std::string(lt.cpp) + ";  // " + std::string(lt.doc) +
+                        ", from steady::actors");
+      asserts.push_back("static_assert(std::is_default_constructible_v<" + type +
+                        "> && std::is_copy_constructible_v<" + type + ">);");
+      continue;
+    }
     const std::string file = snake_case(type);
     includes.push_back("#include \"messages/" + file + ".hpp\"");
     const auto chans = s.channels_of_type(type);
@@ -187,10 +258,20 @@ std::vector<OutputFile> render_messages(const Service& s, const RenderOptions& o
     m["channels"] = join(chans, ", ");
     m["plural"] = chans.size() == 1 ? "" : "s";
     m["trivial"] = s.type_needs_trivial_copy(type) ? "1" : "";
+    std::vector<std::string> printers;  // prebuilt actors that print it (steady::actors::Console)
+    for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
+      const Kind& k = s.kind_of(n);
+      if (k.prebuilt == nullptr) continue;
+      for (std::size_t p = 0; p < k.inputs.size() && p < k.prebuilt->inputs.size(); ++p)
+        if (k.prebuilt->inputs[p].printable && k.inputs[p].type == type) printers.push_back(s.nodes[n].id);
+    }
+    m["printable"] = printers.empty() ? "" : "1";
+    m["printed_by"] = join(printers, ", ");
     out.push_back(
         {"messages/" + file + ".hpp", render_template("message.hpp.in", m), OutputFile::Owner::user, {}});
   }
   v["includes"] = join(includes, "\n");
+  v["aliases"] = join(aliases, "\n");
   v["asserts"] = join(asserts, "\n");
   out.insert(out.begin(),
              {"messages.hpp", render_template("messages.hpp.in", v), OutputFile::Owner::generated, {}});
@@ -241,11 +322,13 @@ std::vector<OutputFile> render(const Service& s, const RenderOptions& o) {
   cm["NAME"] = upper;
   std::vector<std::string> actor_sources, test_sources;
   for (const Kind& k : s.kinds) {
+    if (k.prebuilt != nullptr) continue;  // in steady::actors
     actor_sources.push_back("actors/" + k.name + ".cpp");
     test_sources.push_back("tests/" + k.name + "_test.cpp");
   }
   cm["actor_sources"] = detail::join(actor_sources, "\n");
   cm["test_sources"] = detail::join(test_sources, "\n");
+  cm["prebuilt"] = s.uses_prebuilt() ? "1" : "";
   out.push_back({"CMakeLists.txt", render_template("CMakeLists.txt.in", cm), Owner::generated, {}});
 
   out.push_back({"README.md", render_template("README.md.in", detail::readme_vars(s, o)), Owner::user, {}});
@@ -265,7 +348,8 @@ std::vector<OutputFile> render(const Service& s, const RenderOptions& o) {
                  Owner::generated,
                  {}});
   for (const Kind& k : s.kinds)
-    for (auto& f : render_kind(s, k, o)) out.push_back(std::move(f));
+    if (k.prebuilt == nullptr)
+      for (auto& f : render_kind(s, k, o)) out.push_back(std::move(f));
   return out;
 }
 

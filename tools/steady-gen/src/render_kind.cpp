@@ -18,6 +18,15 @@ std::string qualified(const std::string& ns, const std::string& type) {
   return "::" + ns + "::" + type;
 }
 
+// A message carrying the number `n`, and the number a message `m` carries: Type{n} and m.value for the
+// service's own types, support::make_message / message_value for the text types of steady::actors.
+std::string make_expr(const Service& s, const std::string& type, const std::string& n) {
+  return is_library_type(s, type) ? "support::make_message<" + type + ">(" + n + ")" : type + "{" + n + "}";
+}
+std::string value_expr(const Service& s, const std::string& type, const std::string& m) {
+  return is_library_type(s, type) ? "support::message_value(" + m + ")" : m + ".value";
+}
+
 // ---------------------------------------------------------------- settings
 
 std::string config_fields(const Service& s, const Kind& k) {
@@ -251,7 +260,7 @@ std::string take_fn(Mode m) {
   return "support::take";
 }
 
-std::string behaviour_body(const Kind& k) {
+std::string behaviour_body(const Service& s, const Kind& k) {
   std::string b;
   for (const std::string& bell : k.bells)
     b += "if (" + bell + "->answer()) {\n  // Other(" + bell +
@@ -261,7 +270,7 @@ std::string behaviour_body(const Kind& k) {
          "output (every\n"
          "// lane of a bundle), no more than there is room for. Replace with your own data.\n";
     for (const Port& p : k.outputs) {
-      const std::string make = "[this] { return " + p.type + "{next_value++}; }";
+      const std::string make = "[this] { return " + make_expr(s, p.type, "next_value++") + "; }";
       if (p.bundle)
         b += "for (steady::Tx<" + p.type + ">& lane : " + tx(p) + ") sent += support::fill(lane, cfg." +
              p.name + "_send_batch, " + make + ");\n";
@@ -295,9 +304,10 @@ std::string behaviour_body(const Kind& k) {
   for (const Port& in : k.inputs) {
     std::vector<std::string> limits{"lane.avail_units()", "cfg." + in.name + "_take_batch"};
     if (!k.sink()) limits.push_back("support::total_room(" + join(outs, ", ") + ")");
-    const std::string per_message =
-        k.sink() ? "value_sum += m.value;"
-                 : "sent += support::pass_on(next_output, m.value, " + join(outs, ", ") + ") ? 1 : 0;";
+    const std::string per_message = k.sink() ? "value_sum += " + value_expr(s, in.type, "m") + ";"
+                                             : "sent += support::pass_on(next_output, " +
+                                                   value_expr(s, in.type, "m") + ", " + join(outs, ", ") +
+                                                   ") ? 1 : 0;";
     b += in.bundle ? "for (steady::Rx<" + in.type + ">& lane : " + rx(in) + ") {\n"
                    : "{\n  steady::Rx<" + in.type + ">& lane = " + rx(in) + ";\n";
     b += "  const std::uint64_t n = std::min<std::uint64_t>({\n      " + join(limits, ",\n      ") + "});\n";
@@ -366,8 +376,9 @@ std::string source_test(const Service& s, const Kind& k) {
   for (const auto& [r, port] : receivers) {
     t += "  const auto " + r + " = drain(" + r + "_rx);\n";
     t += "  ASSERT_FALSE(" + r + ".empty()) << \"nothing was sent on " + r + "\";\n";
-    t += "  for (std::size_t i = 1; i < " + r + ".size(); ++i)\n    EXPECT_LT(" + r + "[i - 1].value, " + r +
-         "[i].value) << \"messages are numbered in order\";\n";
+    t += "  for (std::size_t i = 1; i < " + r + ".size(); ++i)\n    EXPECT_LT(" +
+         value_expr(s, port->type, r + "[i - 1]") + ", " + value_expr(s, port->type, r + "[i]") +
+         ") << \"messages are numbered in order\";\n";
     if (timer_only)
       t += "  EXPECT_EQ(" + r + ".size(), std::min<std::uint64_t>(2 * cfg." + port->name + "_send_batch, " +
            cap + "))  // a batch at the start, one after a period\n      << \"on " + r + "\";\n";
@@ -430,7 +441,8 @@ std::string flow_tests(const Service& s, const Kind& k) {
   t += harness_ports(s, k, inputs, outputs);
   for (const auto& [in, port] : inputs) {
     const std::string& type = port->type;
-    t += "  " + in + ".push({" + type + "{1}, " + type + "{2}, " + type + "{3}});\n";
+    t += "  " + in + ".push({" + make_expr(s, type, "1") + ", " + make_expr(s, type, "2") + ", " +
+         make_expr(s, type, "3") + "});\n";
     t += "  " + in + ".close();\n";
   }
   const std::size_t n_in = inputs.size();
@@ -445,7 +457,8 @@ std::string flow_tests(const Service& s, const Kind& k) {
          "duplicated.\n";
     t += "  std::vector<std::uint64_t> values;\n";
     for (const auto& [v, port] : outputs) {
-      t += "  for (const auto& m : " + v + ".received()) values.push_back(m.value);\n";
+      t += "  for (const auto& m : " + v + ".received()) values.push_back(" + value_expr(s, port->type, "m") +
+           ");\n";
       ++slots;
     }
     std::string primes;
@@ -511,7 +524,7 @@ std::vector<OutputFile> render_kind(const Service& s, const Kind& k, const Rende
   b["params_cpp"] = detail::behaviour_params(k, ",\n    ");
   b["ports_doc"] = detail::ports_doc(k);
   b["members"] = detail::members(k);
-  b["body"] = detail::behaviour_body(k);
+  b["body"] = detail::behaviour_body(s, k);
   out.push_back(
       {"actors/" + k.name + ".hpp", render_template("behaviour.hpp.in", b), OutputFile::Owner::user, k.name});
   out.push_back(

@@ -23,6 +23,9 @@ std::string lanes_param(const Port& p);
 std::string chrono_expr(std::int64_t ns);
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
 std::string instances_text(const Service& s, const Kind& k);  // "Relay1, Relay2, Relay3, Relay4"
+// A message type of steady::actors (<Line> = std::string): aliased in messages.hpp; the stubs number it as
+// text.
+bool is_library_type(const Service& s, const std::string& type);
 Vars common_vars(const Service& s, const std::string& ns, const std::string& dot_file);
 
 }  // namespace steady_gen::detail
