@@ -23,7 +23,9 @@
 #include <steady/steady.hpp>
 #include <steady/testing.hpp>
 
+#include "../unit/test_support.hpp"
 #include "nats_server.hpp"
+#include "support.hpp"
 
 using namespace std::chrono_literals;
 using steady::bridge::NatsPosition;
@@ -32,47 +34,13 @@ using steady::bridge::NatsSubscriber;
 using steady::bridge::Sequenced;
 using u64 = std::uint64_t;
 
+using bridge_test::iota_values;
+using bridge_test::LogCapture;
+using steady_test::eventually;
+
 namespace {
 
-// Collects log lines (the handler may be called from any thread).
-struct LogCapture {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::string> lines;
-  LogCapture() {
-    steady::set_log_handler([this](steady::LogLevel, std::string_view m) {
-      std::lock_guard lock(mu);
-      lines.emplace_back(m);
-      cv.notify_all();
-    });
-  }
-  ~LogCapture() { steady::set_log_handler(nullptr); }
-  bool wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, timeout, [&] {
-      for (auto& l : lines)
-        if (l.find(needle) != std::string::npos) return true;
-      return false;
-    });
-  }
-};
 
-std::vector<u64> iota_values(u64 n, u64 first = 1) {
-  std::vector<u64> v(n);
-  std::iota(v.begin(), v.end(), first);
-  return v;
-}
-
-// Poll `cond` until it holds or the deadline passes.
-template <class F>
-bool eventually(F cond, std::chrono::milliseconds within) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(5ms);  // the polling interval
-  }
-  return cond();
-}
 
 // A plain cnats client: the foreign publisher, and a window on the consumer's state.
 class RawNats {
