@@ -79,13 +79,17 @@ struct Cond {
   std::chrono::nanoseconds duration{0};
   detail::TimePoint at = detail::kNoDeadline;  // resolved when the wait starts
 };
+// What avail() and vacant() return: a Cond that remembers its kind in its type, so wait_all(avail(..), vacant(..))
+// (a relay's wait, once per pass) can pick an awaiter made for exactly that pair. Use them as plain Conds.
+struct AvailCond : Cond {};
+struct VacantCond : Cond {};
 template <class T>
-[[nodiscard]] Cond avail(Rx<T>& rx, std::uint64_t n) noexcept {
-  return {Cond::Kind::avail, &rx.ring(), nullptr, nullptr, n, {}, detail::kNoDeadline};
+[[nodiscard]] AvailCond avail(Rx<T>& rx, std::uint64_t n) noexcept {
+  return {{Cond::Kind::avail, &rx.ring(), nullptr, nullptr, n, {}, detail::kNoDeadline}};
 }
 template <class T>
-[[nodiscard]] Cond vacant(Tx<T>& tx, std::uint64_t n) noexcept {
-  return {Cond::Kind::vacant, &tx.ring(), nullptr, nullptr, n, {}, detail::kNoDeadline};
+[[nodiscard]] VacantCond vacant(Tx<T>& tx, std::uint64_t n) noexcept {
+  return {{Cond::Kind::vacant, &tx.ring(), nullptr, nullptr, n, {}, detail::kNoDeadline}};
 }
 // Satisfied once `d` has passed since the wait began.
 [[nodiscard]] inline Cond after(std::chrono::nanoseconds d) noexcept {
@@ -172,6 +176,42 @@ class ChannelWait final : public WaitBase {
  private:
   ChannelCore& ch_;
   const std::uint64_t n_;
+};
+
+// wait_all(avail(in, n), vacant(out, m)): the relay's wait, once per pass, fully inline. The same rules as
+// MultiWait<2> all-of over two channel conditions, without the condition array, the timer bookkeeping and the
+// out-of-line condition calls.
+class AvailVacantWait final : public WaitBase {
+ public:
+  AvailVacantWait(ActorCore& core, ChannelCore& in, std::uint64_t n, ChannelCore& out, std::uint64_t m) noexcept
+      : WaitBase(core), in_(in), out_(out), n_(std::min(n, in.capacity())), m_(std::min(m, out.capacity())) {}
+  [[nodiscard]] AvailVacantWait timeout(std::chrono::nanoseconds d) && noexcept {
+    timeout_at_ = core_.now() + d;
+    return std::move(*this);
+  }
+  bool await_ready() noexcept { return fast_path(ready()); }
+  WaitResult await_resume() const noexcept { return {status_, WaitResult::no_lane}; }
+
+  bool ready() noexcept override { return in_.avail_ready(n_) && out_.vacant_ready(m_); }
+  bool arm() noexcept override {
+    // Arm both (each arm re-checks after its fence), then decide on both: one may hold and the other not.
+    (void)in_.arm_avail(n_);
+    (void)out_.arm_vacant(m_);
+    if (ready()) {
+      disarm();
+      return true;
+    }
+    return false;
+  }
+  void disarm() noexcept override {
+    in_.disarm_avail();
+    out_.disarm_vacant();
+  }
+
+ private:
+  ChannelCore& in_;
+  ChannelCore& out_;
+  const std::uint64_t n_, m_;
 };
 
 // all-of / any-of over N conditions (also bundles and timers).
@@ -368,6 +408,13 @@ class Context {
   template <class... C>
   [[nodiscard]] detail::MultiWait<sizeof...(C)> wait_all(C... conds) noexcept {
     return {core_, true, {conds...}};
+  }
+  // The relay's pair (either order) gets an awaiter of its own: same meaning, less work per pass.
+  [[nodiscard]] detail::AvailVacantWait wait_all(AvailCond in, VacantCond out) noexcept {
+    return {core_, *in.channel, in.units, *out.channel, out.units};
+  }
+  [[nodiscard]] detail::AvailVacantWait wait_all(VacantCond out, AvailCond in) noexcept {
+    return {core_, *in.channel, in.units, *out.channel, out.units};
   }
   template <class... C>
   [[nodiscard]] detail::MultiWait<sizeof...(C)> wait_any(C... conds) noexcept {

@@ -418,6 +418,54 @@ TEST(Combinators, AllOfAvailAndVacantNeedsBoth) {
   EXPECT_EQ(o.units, 2u);
 }
 
+// The relay's pair in the other order (vacant first): the same awaiter. Every actor parks (spin 0), so the relay
+// really sleeps with one condition met and must be woken by the other: `in` fills first, the room in `out` comes
+// only after the drain has been told that `in` is filled.
+struct PairLog {
+  WaitStatus relay = WaitStatus::timed_out;
+  std::vector<int> drained;
+};
+Task pair_feed(Context&, Tx<int>& in, Tx<int>& go) {
+  (void)in.try_send(1);
+  (void)in.try_send(2);
+  (void)go.try_send(0);
+  co_return;
+}
+Task pair_relay(Context& ctx, Rx<int>& in, Tx<int>& out, PairLog& log) {
+  const WaitResult r = co_await ctx.wait_all(steady::vacant(out, 1), steady::avail(in, 2));
+  log.relay = r.status;
+  if (!r.satisfied()) co_return;
+  const int a = in.try_take().value_or(0);
+  const int b = in.try_take().value_or(0);
+  (void)out.try_send(a + b);
+}
+Task pair_drain(Context& ctx, Rx<int>& go, Rx<int>& out, PairLog& log) {
+  if (!(co_await ctx.wait_avail(go, 1)).satisfied()) co_return;
+  (void)go.try_take();
+  for (int k = 0; k < 2; ++k) {
+    if (!(co_await ctx.wait_avail(out, 1)).satisfied()) co_return;
+    log.drained.push_back(out.try_take().value_or(-1));
+  }
+}
+
+TEST(Combinators, AllOfVacantAndAvailSleepsWithOneMetAndWakesForTheOther) {
+  auto graph = steady::GraphBuilder::for_testing().build();
+  auto [tx_in, rx_in] = graph.channel<int>().name("in").capacity(4).build();
+  auto [tx_out, rx_out] = graph.channel<int>().name("out").capacity(1).build();
+  auto [tx_go, rx_go] = graph.channel<int>().name("go").capacity(1).build();
+  ASSERT_TRUE(tx_out.try_send(3).sent());  // out is full until the drain takes this
+  PairLog log;
+  graph.actor("relay").spin(0).run(pair_relay, std::move(rx_in), std::move(tx_out), std::ref(log));
+  graph.actor("drain").spin(0).run(pair_drain, std::move(rx_go), std::move(rx_out), std::ref(log));
+  graph.actor("feed").spin(0).run(pair_feed, std::move(tx_in), std::move(tx_go));
+  bool hung = false;
+  const auto report = run_graph(graph, &hung);
+  EXPECT_FALSE(hung) << "the relay was not woken by the second condition";
+  EXPECT_TRUE(report.clean) << report.to_string();
+  EXPECT_EQ(log.relay, WaitStatus::satisfied);
+  EXPECT_EQ(log.drained, (std::vector<int>{3, 3})) << "the pre-filled 3, then the relay's 1 + 2";
+}
+
 struct PassedTimer {
   std::chrono::nanoseconds cpu{0};
   WaitStatus status = WaitStatus::satisfied;
