@@ -587,4 +587,31 @@ std::string metrics_text(const Structure& s, const Frame* f, const Options& o, s
   return std::move(e.out);
 }
 
+std::string hub_metrics_text(const Structure& s, const Frame* f, std::uint64_t frames) {
+  Exposition e;
+  auto up = [&](std::size_t p) { return f != nullptr && p < f->processes.size() && f->processes[p].up; };
+  e.family("steady_hub_process_up", "gauge", "1 when the process answered the hub's last poll, else 0.");
+  for (std::size_t p = 0; p < s.processes.size(); ++p)
+    e.sample(kv("process", s.processes[p].title) + "," + kv("url", s.processes[p].url), up(p) ? 1.0 : 0.0);
+  e.family("steady_actor_count_total", "counter",
+           "The actor's own counters (Context::counter); the label name says which, e.g. bytes_read.");
+  if (f != nullptr) {
+    for (std::size_t i = 0; i < s.actors.size() && i < f->actors.size(); ++i) {
+      const ActorInfo& a = s.actors[i];
+      if (a.process < 0 || static_cast<std::size_t>(a.process) >= s.processes.size()) continue;
+      const auto p = static_cast<std::size_t>(a.process);
+      if (!up(p)) continue;  // no current figures: steady_hub_process_up says why
+      const std::string& title = s.processes[p].title;
+      const bool prefixed = a.name.size() > title.size() && a.name.compare(0, title.size(), title) == 0 &&
+                            a.name[title.size()] == '/';
+      const std::string labels =
+          kv("process", title) + "," + kv("actor", prefixed ? a.name.substr(title.size() + 1) : a.name);
+      for (const auto& [name, value] : f->actors[i].counters) e.sample(labels + "," + kv("name", name), value);
+    }
+  }
+  e.family("steady_hub_frames_total", "counter", "Merged frames the hub has made.");
+  e.sample("", frames);
+  return std::move(e.out);
+}
+
 }  // namespace steady::telemetry

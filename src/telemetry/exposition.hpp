@@ -29,6 +29,11 @@ enum class DotStyle {
 
 // GET /metrics: Prometheus text exposition format 0.0.4.
 [[nodiscard]] std::string metrics_text(const Structure& s, const Frame* f, const Options& o, std::uint64_t frames);
+// GET /metrics of the hub (a merged Structure and Frame, hub_merge.hpp): which processes answer
+// (steady_hub_process_up) and the actors' own counters of those that do (steady_actor_count_total), every series
+// labelled `process` (its title in the merged view) and `actor` with the process's own actor name. The other
+// families are each process's own to serve: the snapshots the hub reads do not carry them whole.
+[[nodiscard]] std::string hub_metrics_text(const Structure& s, const Frame* f, std::uint64_t frames);
 
 // Figures as the UI shows them (app.js formats the same way).
 [[nodiscard]] std::string format_rate(double per_s);

@@ -1,6 +1,6 @@
 // src/telemetry/hub.cpp — steady::telemetry::Hub: the peers' answers, the merge once per frame, the layout when the
 // merged structure changes, and the routes (the UI assets and the formats of exposition.cpp, as a process serves
-// them).
+// them, with serve.hpp's shared steps).
 #include "hub.hpp"
 
 #include <algorithm>
@@ -8,30 +8,21 @@
 #include <deque>
 #include <mutex>
 
-#include "assets.hpp"
 #include "exposition.hpp"
 #include "http_server.hpp"
 #include "hub_client.hpp"
 #include "hub_merge.hpp"
 #include "layout.hpp"
+#include "serve.hpp"
 #include "steady/log.hpp"
 
 namespace steady::telemetry {
 
 namespace {
 
-HttpReply text(unsigned status, std::string body, std::string type = "text/plain; charset=utf-8") {
-  return HttpReply{status, std::move(type), std::move(body), {}};
-}
-
 std::int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::shared_ptr<const std::string> event_of(const Frame& f, const std::string& json) {
-  return std::make_shared<const std::string>("event: frame\nid: " + std::to_string(f.seq) + "\ndata: " + json +
-                                             "\n\n");
 }
 
 }  // namespace
@@ -41,7 +32,6 @@ struct Hub::Impl {
   Options view;  // what the UI is told (frame, window, percentiles); the peers' figures are read for these
   std::size_t window_frames = 2;
   std::vector<PeerState> peers;  // poller thread only (and start(), before the poller)
-  std::vector<std::string> peer_urls;  // fixed at start()
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_tick = started;
   std::uint64_t seq = 0;  // poller thread
@@ -57,9 +47,7 @@ struct Hub::Impl {
   std::deque<FramePtr> history;  // the merged frames of the window, for the current structure
   std::uint64_t count = 0;
 
-  std::mutex svg_mu;  // /graph.svg, rendered at most once per frame
-  std::uint64_t svg_seq = ~std::uint64_t{0};
-  std::string svg;
+  LiveSvg live_svg;  // /graph.svg
 
   ~Impl() {
     poller.reset();  // no more merges (they broadcast through the server)
@@ -72,11 +60,15 @@ struct Hub::Impl {
   [[nodiscard]] std::vector<std::shared_ptr<const std::string>> greeting() const {
     std::lock_guard lock(mu);
     if (!frame) return {};
-    return {event_of(*frame, frame_json(*frame, view))};
+    return {frame_event(*frame, frame_json(*frame, view))};
   }
   [[nodiscard]] std::pair<std::shared_ptr<const Structure>, FramePtr> latest() const {
     std::lock_guard lock(mu);
     return {structure, frame};
+  }
+  [[nodiscard]] std::string metrics() const {
+    std::lock_guard lock(mu);
+    return hub_metrics_text(*structure, frame.get(), count);
   }
 };
 
@@ -142,54 +134,35 @@ void Hub::Impl::tick() {
     ++count;
   }
   cv.notify_all();
-  if (server && server->event_clients() > 0) server->broadcast(event_of(*f, frame_json(*f, view)));
+  if (server && server->event_clients() > 0) server->broadcast(frame_event(*f, frame_json(*f, view)));
 }
 
 HttpReply Hub::Impl::route(const std::string& path) {
-  const std::string asset = path == "/" ? "/index.html" : path;
-  for (std::size_t i = 0; i < kAssetCount; ++i) {
-    if (kAssets[i].path != asset) continue;
-    HttpReply r = text(200, std::string(kAssets[i].data), std::string(kAssets[i].content_type));
-    if (asset == "/index.html")
-      r.headers.emplace_back("Content-Security-Policy",
-                             "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'");
-    return r;
-  }
+  if (auto asset = asset_reply(path)) return std::move(*asset);
   const auto [s, f] = latest();
-  if (path == "/snapshot.json") return text(200, telemetry::snapshot_json(*s, f.get(), view), "application/json");
-  if (path == "/structure.json") return text(200, structure_json(*s), "application/json");
+  if (path == "/snapshot.json")
+    return text_reply(200, telemetry::snapshot_json(*s, f.get(), view), "application/json");
+  if (path == "/structure.json") return text_reply(200, structure_json(*s), "application/json");
   if (path == "/history.json") {
     std::vector<FramePtr> frames;
     {
       std::lock_guard lock(mu);
       if (structure == s) frames.assign(history.begin(), history.end());
     }
-    return text(200, history_json(*s, frames), "application/json");
+    return text_reply(200, history_json(*s, frames), "application/json");
   }
-  if (path == "/graph.dot") return text(200, dot_text(*s, f.get(), DotStyle::live), "text/vnd.graphviz; charset=utf-8");
+  if (path == "/graph.dot")
+    return text_reply(200, dot_text(*s, f.get(), DotStyle::live), "text/vnd.graphviz; charset=utf-8");
   if (path == "/layout.svg") {
     std::lock_guard lock(mu);
-    if (structure != s) return text(503, "the graph changed just now; ask again\n");
-    if (layout_svg.empty()) return text(500, layout_error + "\n");
-    return text(200, layout_svg, "image/svg+xml");
+    if (structure != s) return text_reply(503, "the graph changed just now; ask again\n");
+    if (layout_svg.empty()) return text_reply(500, layout_error + "\n");
+    return text_reply(200, layout_svg, "image/svg+xml");
   }
-  if (path == "/graph.svg") {
-    const std::uint64_t at = f ? f->seq : 0;
-    std::lock_guard lock(svg_mu);
-    if (at != svg_seq) {
-      auto rendered = render_svg(dot_text(*s, f.get(), DotStyle::live));
-      if (!rendered) return text(500, rendered.error() + "\n");
-      svg = std::move(rendered.value());
-      svg_seq = at;
-    }
-    return text(200, svg, "image/svg+xml");
-  }
-  if (path == "/metrics") {
-    std::string body = "steady-hub serves no /metrics: let Prometheus scrape each process itself:\n";
-    for (const std::string& u : peer_urls) body += "  " + u + "/metrics\n";
-    return text(404, body);
-  }
-  return text(404, "not found: " + path + "\n(try /, /graph.dot, /graph.svg, /snapshot.json, /events)\n");
+  if (path == "/graph.svg") return live_svg.reply(*s, f.get());
+  if (path == "/metrics") return text_reply(200, metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  return text_reply(404,
+                    "not found: " + path + "\n(try /, /graph.dot, /graph.svg, /snapshot.json, /events, /metrics)\n");
 }
 
 // ---------------------------------------------------------------- Hub
@@ -222,19 +195,13 @@ Result<std::unique_ptr<Hub>> Hub::start(HubOptions options) {
     PeerState p;
     p.url = u.url;
     p.port = u.port;
-    impl->peer_urls.push_back(u.url);
     impl->peers.push_back(std::move(p));
   }
   impl->tick();  // a graph to serve from the first request on: every process "not asked yet"
 
-  HttpConfig config;
-  config.bind = options.bind;
-  config.port = options.port;
-  config.port_explicit = options.port_explicit;
-  config.max_connections = std::max<std::size_t>(2, options.max_connections);
   Impl* self = impl.get();
   auto server = HttpServer::start(
-      config, [self](const std::string& path, const std::string&) { return self->route(path); },
+      http_config(options), [self](const std::string& path, const std::string&) { return self->route(path); },
       [self] { return self->greeting(); });
   if (!server) return Error{"steady-hub: " + server.error()};
   impl->server = std::move(server.value());
@@ -261,6 +228,8 @@ std::string Hub::snapshot_json() const {
   const auto [s, f] = impl_->latest();
   return telemetry::snapshot_json(*s, f.get(), impl_->view);
 }
+
+std::string Hub::metrics() const { return impl_->metrics(); }
 
 std::string Hub::dot() const {
   const auto [s, f] = impl_->latest();

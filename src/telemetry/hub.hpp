@@ -9,8 +9,11 @@
 //   std::printf("steady-hub: %s\n", hub.value()->url().c_str());
 //
 // Served (read-only; the telemetry server's bounds: GET/HEAD, 8 KiB heads, max_connections, loopback Host check):
-//   /  /snapshot.json  /structure.json  /history.json  /events  /graph.dot  /graph.svg  /layout.svg
-// /metrics is not: Prometheus scrapes each process itself (the hub would only repeat their series).
+//   /  /snapshot.json  /structure.json  /history.json  /events  /graph.dot  /graph.svg  /layout.svg  /metrics
+// The merged snapshot carries every actor's own counters (Context::counter) as its process reported them. /metrics
+// serves only what the hub adds: which processes answer, and those processes' actor counters, labelled with their
+// process; the other families Prometheus scrapes from each process itself (the hub's snapshots do not carry them
+// whole: no CPU seconds, no latency histograms).
 //
 // Threads: one poller thread (every peer's request and the merge, hub_client.hpp) and the server's thread. A peer
 // that is down is shown down with the reason and asked again every frame; it never delays the others. Every
@@ -53,8 +56,9 @@ class Hub {
   // Merged frames made so far; wait (bounded) until there are at least `n`.
   [[nodiscard]] std::uint64_t frames() const;
   bool wait_for_frames(std::uint64_t n, std::chrono::milliseconds timeout) const;
-  // What /snapshot.json and /graph.dot serve.
+  // What /snapshot.json, /metrics and /graph.dot serve.
   [[nodiscard]] std::string snapshot_json() const;
+  [[nodiscard]] std::string metrics() const;
   [[nodiscard]] std::string dot() const;
 
   struct Impl;

@@ -216,6 +216,12 @@ std::shared_ptr<const Frame> frame_of(const json& j, const Structure& s, const s
     x.status = field<std::string>(a, "status", "");
     x.thread = field<std::string>(a, "thread", "");
     x.labels = std::make_shared<const std::map<std::string, std::string>>(labels_of(sub(a, "labels")));
+    if (const json& counters = sub(a, "counters"); counters.is_object()) {  // {"bytes_read": 1234}
+      for (auto it = counters.begin(); it != counters.end(); ++it) {
+        if (!it->is_number_unsigned()) throw Bad{"the actor counter \"" + it.key() + "\" is not a count"};
+        x.counters.emplace_back(it.key(), it->get<std::uint64_t>());
+      }
+    }
     x.alert = alert_of(field<std::string>(a, "alert", "none"));
     const json& w = window_of(a);
     x.busy_win = stats_of(sub(w, "busy_pct"), pcts);

@@ -6,6 +6,8 @@
 //   - every process's actors, channels and edges, ids shifted, names prefixed "<process title>/" (titles are made
 //     unique: a second "svc" becomes "svc@<port>"), each actor tagged with its process (DOT draws one cluster per
 //     process);
+//   - their figures as the process's last frame gave them, the actors' labels and own counters (Context::counter,
+//     "counters" in the snapshot) included;
 //   - one cross-process edge per bridged link: from an actor labelled bridge_role=egress to one labelled
 //     bridge_role=ingress with the same `bridge` and `bridge_link` labels (docs/telemetry.md, "Bridge labels").
 //     It is a channel of its own (type "bridge <kind>", capacity 0, cross_process = true) labelled with the

@@ -11,11 +11,11 @@
 #include <mutex>
 
 #include "../graph_core.hpp"
-#include "assets.hpp"
 #include "collector.hpp"
 #include "exposition.hpp"
 #include "http_server.hpp"
 #include "layout.hpp"
+#include "serve.hpp"
 #include "steady/log.hpp"
 
 namespace steady {
@@ -45,9 +45,7 @@ class Telemetry::Impl {
   std::ofstream record;  // collector thread only, once started
   std::shared_ptr<FinalLink> link;
 
-  std::mutex svg_mu;  // /graph.svg, rendered at most once per frame
-  std::uint64_t svg_seq = ~std::uint64_t{0};
-  std::string svg;
+  LiveSvg live_svg;  // /graph.svg
 
   ~Impl() {
     if (link) {
@@ -62,7 +60,6 @@ class Telemetry::Impl {
   [[nodiscard]] HttpReply route(const std::string& path, const std::string& query);
   void on_frame(const FramePtr& f);
   [[nodiscard]] std::vector<std::shared_ptr<const std::string>> greeting() const;
-  [[nodiscard]] static std::shared_ptr<const std::string> event_of(const Frame& f, const std::string& json);
   [[nodiscard]] std::string snapshot() const {
     const FramePtr f = collector->latest();
     return telemetry::snapshot_json(*structure, f.get(), options);
@@ -81,10 +78,6 @@ namespace {
 
 const std::string kEmpty;
 
-HttpReply text(unsigned status, std::string body, std::string type = "text/plain; charset=utf-8") {
-  return HttpReply{status, std::move(type), std::move(body), {}};
-}
-
 // Environment overrides (the command line has its own, through steady::ops).
 Result<bool> read_environment(Options& o) {
   if (const char* bind = std::getenv("STEADY_TELEMETRY_BIND"); bind != nullptr && *bind != '\0') o.bind = bind;
@@ -102,14 +95,9 @@ Result<bool> read_environment(Options& o) {
 
 }  // namespace
 
-std::shared_ptr<const std::string> Telemetry::Impl::event_of(const Frame& f, const std::string& json) {
-  return std::make_shared<const std::string>("event: frame\nid: " + std::to_string(f.seq) + "\ndata: " + json +
-                                             "\n\n");
-}
-
 std::vector<std::shared_ptr<const std::string>> Telemetry::Impl::greeting() const {
   std::vector<std::shared_ptr<const std::string>> out;
-  if (const FramePtr f = collector->latest()) out.push_back(event_of(*f, frame_json(*f, options)));
+  if (const FramePtr f = collector->latest()) out.push_back(frame_event(*f, frame_json(*f, options)));
   return out;
 }
 
@@ -122,42 +110,25 @@ void Telemetry::Impl::on_frame(const FramePtr& f) {
     record << json << '\n';
     record.flush();  // a killed process loses at most the frame being written
   }
-  if (stream) server->broadcast(event_of(*f, json));
+  if (stream) server->broadcast(frame_event(*f, json));
 }
 
 HttpReply Telemetry::Impl::route(const std::string& path, const std::string& query) {
   (void)query;
-  const std::string asset = path == "/" ? "/index.html" : path;
-  for (std::size_t i = 0; i < kAssetCount; ++i) {
-    if (kAssets[i].path != asset) continue;
-    HttpReply r = text(200, std::string(kAssets[i].data), std::string(kAssets[i].content_type));
-    if (asset == "/index.html")
-      r.headers.emplace_back("Content-Security-Policy",
-                             "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'");
-    return r;
-  }
-  if (path == "/snapshot.json") return text(200, snapshot(), "application/json");
-  if (path == "/structure.json") return text(200, structure_json(*structure), "application/json");
-  if (path == "/history.json") return text(200, history_json(*structure, collector->history()), "application/json");
-  if (path == "/metrics") return text(200, metrics(), "text/plain; version=0.0.4; charset=utf-8");
-  if (path == "/graph.dot") return text(200, dot(), "text/vnd.graphviz; charset=utf-8");
+  if (auto asset = asset_reply(path)) return std::move(*asset);
+  if (path == "/snapshot.json") return text_reply(200, snapshot(), "application/json");
+  if (path == "/structure.json") return text_reply(200, structure_json(*structure), "application/json");
+  if (path == "/history.json")
+    return text_reply(200, history_json(*structure, collector->history()), "application/json");
+  if (path == "/metrics") return text_reply(200, metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  if (path == "/graph.dot") return text_reply(200, dot(), "text/vnd.graphviz; charset=utf-8");
   if (path == "/layout.svg") {
-    if (layout_svg.empty()) return text(500, layout_error + "\n");
-    return text(200, layout_svg, "image/svg+xml");
+    if (layout_svg.empty()) return text_reply(500, layout_error + "\n");
+    return text_reply(200, layout_svg, "image/svg+xml");
   }
-  if (path == "/graph.svg") {
-    const FramePtr f = collector->latest();
-    const std::uint64_t seq = f ? f->seq : 0;
-    std::lock_guard lock(svg_mu);
-    if (seq != svg_seq) {
-      auto rendered = render_svg(dot_text(*structure, f.get(), DotStyle::live));
-      if (!rendered) return text(500, rendered.error() + "\n");
-      svg = std::move(rendered.value());
-      svg_seq = seq;
-    }
-    return text(200, svg, "image/svg+xml");
-  }
-  return text(404, "not found: " + path + "\n(try /, /graph.dot, /graph.svg, /snapshot.json, /events, /metrics)\n");
+  if (path == "/graph.svg") return live_svg.reply(*structure, collector->latest().get());
+  return text_reply(404,
+                    "not found: " + path + "\n(try /, /graph.dot, /graph.svg, /snapshot.json, /events, /metrics)\n");
 }
 
 // ---------------------------------------------------------------- Telemetry
@@ -191,14 +162,9 @@ Result<Telemetry> Telemetry::start(Graph& graph, Options options) {
   }
   impl->collector = std::make_unique<Collector>(graph.core(), impl->options, impl->structure);
   if (options.serve) {
-    HttpConfig config;
-    config.bind = options.bind;
-    config.port = options.port;
-    config.port_explicit = options.port_explicit;
-    config.max_connections = std::max<std::size_t>(2, options.max_connections);
     Impl* self = impl.get();
     auto server = HttpServer::start(
-        config, [self](const std::string& path, const std::string& query) { return self->route(path, query); },
+        http_config(options), [self](const std::string& path, const std::string& query) { return self->route(path, query); },
         [self] { return self->greeting(); });
     if (!server) return Error{server.error()};
     impl->server = std::move(server.value());

@@ -1,6 +1,7 @@
 // tests/telemetry/hub_test.cpp — actor labels (builder and run time) in snapshot.json, /graph.dot and /metrics; the
 // hub's merge (a matching bridge_link makes one cross-process edge, anything else none, a process that is down is
-// reported), its peer URLs, and a hub polling two in-process telemetry servers over HTTP until one goes away.
+// reported), its peer URLs, a hub polling two in-process telemetry servers over HTTP until one goes away, and the
+// actors' own counters (Context::counter) through the hub's snapshot and /metrics, labelled with their process.
 // Every wait is on an observable condition (a frame) with a deadline; nothing sleeps to synchronise.
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -54,6 +56,26 @@ steady::Task consume(steady::Context& ctx, steady::Rx<u64>& in) {
   while (ctx.is_running([&] { return in.is_closed_and_empty(); })) {
     (void)co_await ctx.wait_avail(in, 1);
     drain(in);
+  }
+}
+
+// Sends `n` numbers, counting each under its own counters (as a file source counts lines and bytes), then only
+// waits for the stop: its totals end at values the test knows.
+steady::Task count_to(steady::Context& ctx, steady::Tx<u64>& out, u64 n) {
+  steady::Counter items = ctx.counter("items_sent");
+  steady::Counter bytes = ctx.counter("bytes_sent");
+  u64 sent = 0;
+  while (ctx.is_running()) {
+    if (sent == n) {
+      (void)co_await ctx.wait_periodic(5ms);
+      continue;
+    }
+    (void)co_await ctx.wait_all(steady::periodic(1ms), steady::vacant(out, 1));
+    if (out.try_send(sent).sent()) {
+      ++sent;
+      items.add();
+      bytes.add(sizeof(u64));
+    }
   }
 }
 
@@ -126,6 +148,30 @@ std::vector<int> cross_channels(const json& snap) {
   return out;
 }
 
+// The value of the Prometheus sample whose line starts with `head` (family name and labels), or -1 when there is none.
+double sample_value(const std::string& metrics, const std::string& head) {
+  const auto at = metrics.find("\n" + head + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(metrics.substr(at + head.size() + 2, metrics.find('\n', at + 1) - at - head.size() - 2));
+}
+
+// `promtool check metrics` (Debian's prometheus) on `metrics`: what it said, empty when it accepted them; nothing
+// when /usr/bin/promtool is not installed.
+std::optional<std::string> promtool_complaints(const std::string& metrics) {
+  if (!std::filesystem::exists("/usr/bin/promtool")) return std::nullopt;
+  const auto dir = std::filesystem::temp_directory_path() / ("steady-hub-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "metrics.txt", out = dir / "promtool.txt";
+  std::ofstream(file) << metrics;
+  const std::string cmd = "/usr/bin/promtool check metrics < '" + file.string() + "' > '" + out.string() + "' 2>&1";
+  const int rc = std::system(cmd.c_str());
+  std::ifstream in(out);
+  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove_all(dir);
+  if (rc == 0) return std::string();
+  return "promtool exit " + std::to_string(rc) + (said.empty() ? std::string(" (said nothing)") : ": " + said);
+}
+
 // The line of a Prometheus family's sample for `actor`.
 std::string info_line(const std::string& metrics, const std::string& actor) {
   const std::string head = "steady_actor_info{actor=\"" + actor + "\"";
@@ -134,35 +180,43 @@ std::string info_line(const std::string& metrics, const std::string& actor) {
   return metrics.substr(at, metrics.find('\n', at) - at);
 }
 
-// One side of a bridged link, in this process: a graph whose bridge actor carries the labels a bridge sets.
-//   egress side:  source ──outbound──> uplink (bridge_role=egress)
-//   ingress side: downlink (bridge_role=ingress) ──inbound──> sink
+// One "process" in this one: a graph and its telemetry titled `title`, started; stopped when it goes.
 struct Side {
   steady::Graph graph = steady::GraphBuilder::for_testing().build();
   std::optional<steady::Telemetry> telemetry;
 
-  Side(bool egress, const std::string& link, tel::Options o, const std::string& title) {
-    auto [tx, rx] = graph.channel<u64>().name(egress ? "outbound" : "inbound").capacity(64).build();
-    auto bridge = [&](const char* name, const char* role) {
-      return graph.actor(name)
-          .label("bridge", "zmq")
-          .label("bridge_role", role)
-          .label("bridge_link", link)
-          .label("bridge_endpoint", "tcp://127.0.0.1:5555");
-    };
-    if (egress) {
-      graph.actor("source").run(tick, std::move(tx), 2ms);
-      bridge("uplink", "egress").run(consume, std::move(rx));
-    } else {
-      bridge("downlink", "ingress").run(tick, std::move(tx), 2ms);
-      graph.actor("sink").run(consume, std::move(rx));
-    }
+  // A graph of what `build` adds to it.
+  Side(const std::function<void(steady::Graph&)>& build, tel::Options o, const std::string& title) {
+    build(graph);
     o.title = title;
     auto t = steady::Telemetry::start(graph, o);
     if (!t) throw std::runtime_error(t.error());
     telemetry.emplace(std::move(t.value()));
     graph.start();
   }
+  // One side of a bridged link: a graph whose bridge actor carries the labels a bridge sets.
+  //   egress side:  source ──outbound──> uplink (bridge_role=egress)
+  //   ingress side: downlink (bridge_role=ingress) ──inbound──> sink
+  Side(bool egress, const std::string& link, tel::Options o, const std::string& title)
+      : Side(
+            [&](steady::Graph& graph) {
+              auto [tx, rx] = graph.channel<u64>().name(egress ? "outbound" : "inbound").capacity(64).build();
+              auto bridge = [&](const char* name, const char* role) {
+                return graph.actor(name)
+                    .label("bridge", "zmq")
+                    .label("bridge_role", role)
+                    .label("bridge_link", link)
+                    .label("bridge_endpoint", "tcp://127.0.0.1:5555");
+              };
+              if (egress) {
+                graph.actor("source").run(tick, std::move(tx), 2ms);
+                bridge("uplink", "egress").run(consume, std::move(rx));
+              } else {
+                bridge("downlink", "ingress").run(tick, std::move(tx), 2ms);
+                graph.actor("sink").run(consume, std::move(rx));
+              }
+            },
+            std::move(o), title) {}
   ~Side() {
     graph.request_shutdown();
     (void)graph.block_until_stopped(5s);
@@ -238,17 +292,10 @@ TEST(ActorLabels, PromtoolAcceptsTheMetrics) {
   ASSERT_TRUE(t) << t.error();
   graph.start();
   (void)until(*t, [](const json& s) { return s["frame"]["actors"][1]["labels"].contains("endpoint"); });
-  const auto dir = std::filesystem::temp_directory_path() / ("steady-hub-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto file = dir / "metrics.txt", out = dir / "promtool.txt";
   const std::string metrics = t->metrics();
-  std::ofstream(file) << metrics;
-  const std::string cmd = "/usr/bin/promtool check metrics < '" + file.string() + "' > '" + out.string() + "' 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::ifstream in(out);
-  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::filesystem::remove_all(dir);
-  EXPECT_EQ(rc, 0) << said << "\n" << metrics;
+  const auto complaints = promtool_complaints(metrics);
+  ASSERT_TRUE(complaints.has_value());
+  EXPECT_EQ(*complaints, "") << metrics;
   EXPECT_NE(info_line(metrics, "reader").find("endpoint="), std::string::npos);
   graph.request_shutdown();
   (void)graph.block_until_stopped(5s);
@@ -412,15 +459,21 @@ TEST(HubUrl, GoodOnesAreNormalisedAndBadOnesSayWhy) {
 
 // ---------------------------------------------------------------- the hub, over HTTP
 
-TEST(Hub, PollsTwoProcessesAndKeepsServingWhenOneGoesAway) {
-  auto a = std::make_unique<Side>(true, "0000abcd", serving(), "sender");
-  auto b = std::make_unique<Side>(false, "0000abcd", serving(), "receiver");
+// A hub on a free port asking `peers` every 50 ms.
+tel::HubOptions polling(std::vector<std::string> peers) {
   tel::HubOptions o;
-  o.peers = {a->telemetry->url(), b->telemetry->url()};
+  o.peers = std::move(peers);
   o.port = 0;
   o.port_explicit = true;
   o.frame = 50ms;
   o.timeout = 2s;
+  return o;
+}
+
+TEST(Hub, PollsTwoProcessesAndKeepsServingWhenOneGoesAway) {
+  auto a = std::make_unique<Side>(true, "0000abcd", serving(), "sender");
+  auto b = std::make_unique<Side>(false, "0000abcd", serving(), "receiver");
+  const tel::HubOptions o = polling({a->telemetry->url(), b->telemetry->url()});
   auto started = tel::Hub::start(o);
   ASSERT_TRUE(started) << started.error();
   tel::Hub& hub = *started.value();
@@ -451,8 +504,10 @@ TEST(Hub, PollsTwoProcessesAndKeepsServingWhenOneGoesAway) {
   const auto dot = get(hub.port(), "/graph.dot");
   EXPECT_NE(dot.body.find("subgraph cluster_p1"), std::string::npos);
   const auto metrics = get(hub.port(), "/metrics");
-  EXPECT_EQ(metrics.status, 404);
-  EXPECT_NE(metrics.body.find(a->telemetry->url() + "/metrics"), std::string::npos) << metrics.body;
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(sample_value(metrics.body, "steady_hub_process_up{process=\"sender\",url=\"" + a->telemetry->url() + "\"}"),
+            1)
+      << metrics.body;
   EXPECT_EQ(get(hub.port(), "/history.json").status, 200);
 
   // The receiver goes away: reported down with the reason, the sender still polled.
@@ -466,6 +521,107 @@ TEST(Hub, PollsTwoProcessesAndKeepsServingWhenOneGoesAway) {
   EXPECT_GT(s["frame"]["processes"][0]["seq"].get<u64>(), seen + 2);
   EXPECT_EQ(s["frame"]["processes"][1]["up"], false);
   EXPECT_EQ(get(hub.port(), "/snapshot.json").status, 200);
+  EXPECT_EQ(sample_value(hub.metrics(), "steady_hub_process_up{process=\"receiver\",url=\"" + o.peers[1] + "\"}"), 0)
+      << hub.metrics();
+}
+
+// A process whose actor "counter" counts `n` numbers it sends to "sink", serving telemetry on a free port.
+std::unique_ptr<Side> counting(const std::string& title, u64 n) {
+  return std::make_unique<Side>(
+      [n](steady::Graph& graph) {
+        auto [tx, rx] = graph.channel<u64>().name("counted").capacity(16).build();
+        graph.actor("counter").run(count_to, std::move(tx), n);
+        graph.actor("sink").run(consume, std::move(rx));
+      },
+      serving(), title);
+}
+
+// The counters of the actor named `name` in a snapshot, or null.
+json counters_of(const json& snap, const std::string& name) {
+  const int i = actor_index(snap, name);
+  if (i < 0 || snap["frame"].is_null()) return nullptr;
+  return snap["frame"]["actors"][i]["counters"];
+}
+
+TEST(Hub, CarriesTheActorsCountersWithTheirProcess) {
+  // Two processes with an actor of the same name: only the process tells their counters apart.
+  auto alpha = counting("alpha", 250);
+  auto beta = counting("beta", 40);
+  const tel::HubOptions o = polling({alpha->telemetry->url(), beta->telemetry->url()});
+  auto started = tel::Hub::start(o);
+  ASSERT_TRUE(started) << started.error();
+  tel::Hub& hub = *started.value();
+
+  // The merged snapshot: each actor's counters as its process counted them, once both have counted to the end.
+  const json s = until(hub, [](const json& s) {
+    const json a = counters_of(s, "alpha/counter"), b = counters_of(s, "beta/counter");
+    return a.is_object() && a.value("items_sent", u64{0}) == 250 && b.is_object() &&
+           b.value("items_sent", u64{0}) == 40;
+  });
+  const json a = counters_of(s, "alpha/counter"), b = counters_of(s, "beta/counter");
+  ASSERT_TRUE(a.is_object()) << s.dump(1);
+  ASSERT_TRUE(b.is_object()) << s.dump(1);
+  EXPECT_EQ(a, json({{"bytes_sent", 250 * sizeof(u64)}, {"items_sent", 250}}));
+  EXPECT_EQ(b, json({{"bytes_sent", 40 * sizeof(u64)}, {"items_sent", 40}}));
+  EXPECT_EQ(counters_of(s, "alpha/sink"), json::object());  // an actor that counts nothing has none
+  // The same as each process says itself.
+  EXPECT_EQ(counters_of(json::parse(alpha->telemetry->snapshot_json()), "counter"), a);
+  // ... over HTTP and on the event stream's frames too (the same frame_json).
+  using telemetry_test::get;
+  const auto over_http = get(hub.port(), "/snapshot.json");
+  ASSERT_EQ(over_http.status, 200);
+  EXPECT_EQ(counters_of(json::parse(over_http.body), "beta/counter"), b);
+
+  // The hub's /metrics: the same values, labelled with the process and the process's own actor name.
+  const auto metrics = get(hub.port(), "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.head.find("version=0.0.4"), std::string::npos) << metrics.head;
+  const std::string& m = metrics.body;
+  EXPECT_EQ(sample_value(m, R"(steady_actor_count_total{process="alpha",actor="counter",name="items_sent"})"), 250) << m;
+  EXPECT_EQ(sample_value(m, R"(steady_actor_count_total{process="alpha",actor="counter",name="bytes_sent"})"),
+            250.0 * sizeof(u64))
+      << m;
+  EXPECT_EQ(sample_value(m, R"(steady_actor_count_total{process="beta",actor="counter",name="items_sent"})"), 40) << m;
+  EXPECT_EQ(sample_value(m, R"(steady_actor_count_total{process="beta",actor="counter",name="bytes_sent"})"),
+            40.0 * sizeof(u64))
+      << m;
+  EXPECT_NE(m.find("# TYPE steady_actor_count_total counter"), std::string::npos) << m;
+  EXPECT_EQ(m.find("actor=\"sink\""), std::string::npos) << m;  // no counters, no series
+  // The process's own /metrics has the same series without the process label.
+  EXPECT_EQ(sample_value(alpha->telemetry->metrics(), R"(steady_actor_count_total{actor="counter",name="items_sent"})"),
+            250);
+
+  // promtool accepts the hub's /metrics (where Debian's prometheus is installed; ActorLabels.PromtoolAccepts...
+  // says when it is not).
+  if (const auto complaints = promtool_complaints(m)) EXPECT_EQ(*complaints, "") << m;
+
+  // A process that goes away: down in /metrics, and its counters leave /metrics (no current figures) while the
+  // merged snapshot keeps its last known ones, as it keeps the rest of its graph.
+  beta.reset();
+  const json down = until(hub, [](const json& s) { return s["frame"]["processes"][1]["up"] == false; });
+  ASSERT_EQ(down["frame"]["processes"][1]["up"], false);
+  EXPECT_EQ(counters_of(down, "beta/counter"), b);
+  const std::string after = hub.metrics();
+  EXPECT_EQ(sample_value(after, "steady_hub_process_up{process=\"beta\",url=\"" + o.peers[1] + "\"}"), 0) << after;
+  EXPECT_EQ(sample_value(after, R"(steady_actor_count_total{process="beta",actor="counter",name="items_sent"})"), -1)
+      << after;
+  EXPECT_EQ(sample_value(after, R"(steady_actor_count_total{process="alpha",actor="counter",name="items_sent"})"), 250)
+      << after;
+}
+
+TEST(HubMerge, ACounterThatIsNotACountIsAnError) {
+  const std::vector<double> p = {50, 80, 99};
+  const std::string head = R"({"structure":{"actors":[{"id":0,"name":"a"}],"channels":[],"edges":[]},)";
+  auto good = tel::parse_snapshot(head + R"("frame":{"actors":[{"counters":{"n":7}}],"channels":[],"edges":[]}})", p);
+  ASSERT_TRUE(good) << good.error();
+  ASSERT_EQ(good.value()->frame->actors.at(0).counters.size(), 1u);
+  EXPECT_EQ(good.value()->frame->actors[0].counters[0], (std::pair<std::string, u64>{"n", 7}));
+  for (const char* bad : {R"("x")", "-1", "1.5"}) {
+    const auto r = tel::parse_snapshot(
+        head + R"("frame":{"actors":[{"counters":{"n":)" + bad + R"(}}],"channels":[],"edges":[]}})", p);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().find("counter \"n\" is not a count"), std::string::npos) << r.error();
+  }
 }
 
 TEST(Hub, BadPeersAreErrorsThatSayWhatToDo) {
