@@ -23,21 +23,14 @@
 #include <steady/steady.hpp>
 
 #include "../telemetry/http_client.hpp"
+#include "../unit/test_support.hpp"
 
 namespace http_test {
 
 using namespace std::chrono_literals;
 
-// Poll `cond` until it holds or `timeout` passes (no sleeping as synchronisation: a short poll interval).
-template <class Cond>
-bool eventually(Cond cond, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() >= deadline) return cond();
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+// Polling with a deadline: the core tests' helper (tests/unit/test_support.hpp).
+using steady_test::eventually;
 
 // A consumer that takes nothing until the test opens it, then records everything in order.
 template <class T>
