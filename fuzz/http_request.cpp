@@ -1,9 +1,10 @@
-// fuzz/http_request.cpp — libFuzzer target: the telemetry server's request handling (src/telemetry/http_server.cpp)
+// fuzz/http_request.cpp — libFuzzer target: the telemetry server's request handling (src/telemetry/http_answer.cpp)
 // on arbitrary bytes from a client.
 //
 // The input is everything one connection sends. telemetry::answer_bytes runs it through the server's own parser
 // limits and decisions (the code its connections run, minus the socket), once bound to loopback (Host check on) and
-// once not. The handler stands in for Telemetry's routes: the embedded UI assets by exact path, 404 otherwise.
+// once not. Under libFuzzer it links only http_answer.cpp and the UI assets (steady_fuzz_http_answer), not the
+// server's sockets and coroutines, which clang 14 cannot instrument (src/telemetry/http_answer.hpp). The handler stands in for Telemetry's routes: the embedded UI assets by exact path, 404 otherwise.
 // Checked on every input, beyond "no crash, no sanitizer report, no hang":
 //   - every answer is one the server documents: 200, 400, 403, 404, 405, 413 or 431;
 //   - the handler sees the path without its query.

@@ -1,13 +1,14 @@
 // src/actors/http_ingest.cpp — HttpIngest (see steady/actors/http.hpp). Beast and Asio stay in this file.
 //
 // Two threads meet here. The server thread runs one Asio C++20 coroutine per connection (the pattern of
-// src/telemetry/http_server.cpp); a request that passed every check becomes a Handoff in the server's queue, the
-// server rings the actor's doorbell and the coroutine waits on the hand-off's timer. The actor thread takes the
-// queue under the mutex, tries to put each message into its channel, writes the verdict (under the same mutex)
-// and posts a wake-up to the server thread. The coroutine answers from the verdict: 202 only when the message is
-// in the channel. A coroutine whose timer expires first withdraws its hand-off under the mutex, so a verdict and
-// a withdrawal never both happen: each request is either in the channel and answered 202 (unless the client went
-// away), or not in it and answered 503.
+// src/telemetry/http_server.cpp, whose accept loop and error answers it shares: src/net/http_common.hpp); a
+// request that passed every check becomes a Handoff in the server's queue, the server rings the actor's
+// doorbell and the coroutine waits on the hand-off's timer. The actor thread takes the queue under the mutex,
+// tries to put each message into its channel, writes the verdict (under the same mutex) and posts a wake-up to
+// the server thread. The coroutine answers from the verdict: 202 only when the message is in the channel. A
+// coroutine whose timer expires first withdraws its hand-off under the mutex, so a verdict and a withdrawal
+// never both happen: each request is either in the channel and answered 202 (unless the client went away), or
+// not in it and answered 503.
 #include <steady/actors/http.hpp>
 
 #include <array>
@@ -43,6 +44,8 @@
 
 #include <steady/doorbell.hpp>
 #include <steady/log.hpp>
+
+#include "../net/http_common.hpp"
 
 namespace steady::actors {
 
@@ -89,11 +92,10 @@ struct IngestShared {
 
 namespace {
 
-constexpr auto kWriteTimeout = std::chrono::seconds(10);
 constexpr auto kStopGrace = std::chrono::seconds(2);  // requests still arriving when the server stops get this long
-constexpr std::size_t kRefusing = 64;                 // "too many connections" answers in flight at most
 
-auto ec_token(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
+using internal::ec_token;
+using internal::kWriteTimeout;
 
 // What the actor decided for one hand-off.
 enum class Verdict : std::uint8_t { waiting, accepted, full, closed, withdrawn };
@@ -155,6 +157,8 @@ class Server {
   net::awaitable<void> accept_loop();
   net::awaitable<void> session(tcp::socket socket);
   net::awaitable<void> refuse(tcp::socket socket);
+  http::response<http::string_body> response(http::status status, const std::string& text, bool keep_alive,
+                                             unsigned version);
   net::awaitable<void> answer(beast::tcp_stream& stream, http::status status, const std::string& text,
                               bool keep_alive, unsigned version = 11);
   net::awaitable<void> answer_and_close(beast::tcp_stream& stream, http::status status, const std::string& text);
@@ -180,7 +184,7 @@ class Server {
   // Server thread only. Declared before the io_context: coroutine frames it destroys unregister from these.
   bool stopping_ = false;
   std::set<tcp::socket*> idle_;  // connections waiting for their next request (closed at once on stop)
-  std::size_t sessions_ = 0, refusing_ = 0;
+  internal::ConnectionCounts counts_;  // served and refused connections
   net::io_context ioc_{1};
   tcp::acceptor acceptor_{ioc_};
   std::unique_ptr<net::steady_timer> last_call_;
@@ -341,81 +345,57 @@ void Server::count(http::status status) {
 // ---------------------------------------------------------------- connections
 
 net::awaitable<void> Server::accept_loop() {
-  for (;;) {
-    error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(ec_token(ec));
-    if (stopping_ || ec == net::error::operation_aborted) co_return;
-    if (ec) {  // out of descriptors, say: wait a little instead of spinning
-      net::steady_timer pause(ioc_, std::chrono::milliseconds(50));
-      co_await pause.async_wait(ec_token(ec));
-      continue;
-    }
-    if (sessions_ >= o_.max_connections) {
-      if (refusing_ < kRefusing) {
-        ++refusing_;
-        bump(detail::kRefusedUnavailable);
-        net::co_spawn(ioc_, refuse(std::move(socket)), [this](std::exception_ptr) {
-          --refusing_;
-          maybe_finished();
-        });
-      }
-      continue;  // beyond that the socket just closes
-    }
-    ++sessions_;
-    bump(detail::kConnections);
-    ++sh_->open_connections;
-    net::co_spawn(ioc_, session(std::move(socket)), [this](std::exception_ptr) {
-      --sessions_;
-      --sh_->open_connections;
-      maybe_finished();
-    });
-  }
+  co_await internal::accept_loop(acceptor_, o_.max_connections, counts_,
+                                 {[this] { return stopping_; },
+                                  [this](tcp::socket s) { return session(std::move(s)); },
+                                  [this](tcp::socket s) { return refuse(std::move(s)); },
+                                  [this] { maybe_finished(); }});
 }
 
 net::awaitable<void> Server::refuse(tcp::socket socket) {
+  bump(detail::kRefusedUnavailable);
   beast::tcp_stream stream(std::move(socket));
   co_await answer_and_close(stream, http::status::service_unavailable, "too many connections; try again later\n");
 }
 
+// The text_response for `status`: Retry-After on a 503, Allow on a 405. Counted under its status.
+http::response<http::string_body> Server::response(http::status status, const std::string& text, bool keep_alive,
+                                                   unsigned version) {
+  count(status);
+  const std::string retry = std::to_string(o_.retry_after.count());
+  if (status == http::status::service_unavailable)
+    return internal::text_response(status, text, keep_alive, version, {{http::field::retry_after, retry}});
+  if (status == http::status::method_not_allowed)
+    return internal::text_response(status, text, keep_alive, version, {{http::field::allow, "POST"}});
+  return internal::text_response(status, text, keep_alive, version);
+}
+
 net::awaitable<void> Server::answer(beast::tcp_stream& stream, http::status status, const std::string& text,
                                     bool keep_alive, unsigned version) {
-  http::response<http::string_body> res{status, version};
-  res.set(http::field::server, "steady_state");
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  res.set(http::field::cache_control, "no-store");
-  if (status == http::status::service_unavailable)
-    res.set(http::field::retry_after, std::to_string(o_.retry_after.count()));
-  if (status == http::status::method_not_allowed) res.set(http::field::allow, "POST");
-  res.keep_alive(keep_alive);
-  res.body() = text;
-  res.prepare_payload();
-  count(status);
+  const auto res = response(status, text, keep_alive, version);
   error_code ec;
   stream.expires_after(kWriteTimeout);
   co_await http::async_write(stream, res, ec_token(ec));
 }
 
-// Answer and close. The rest of what the client sent is read and dropped first (briefly, bounded), so the close
-// does not reset the connection before the client has read the answer.
+// Answer and close (internal::write_then_close: the rest of what the client sent is drained first).
 net::awaitable<void> Server::answer_and_close(beast::tcp_stream& stream, http::status status,
                                               const std::string& text) {
-  co_await answer(stream, status, text, false);
-  error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  std::array<char, 4096> sink{};
-  stream.expires_after(std::chrono::seconds(1));
-  for (std::size_t drained = 0; !ec && drained < 256 * 1024;)
-    drained += co_await stream.async_read_some(net::buffer(sink), ec_token(ec));
-  stream.socket().close(ec);
+  co_await internal::write_then_close(stream, response(status, text, false, 11));
 }
 
 net::awaitable<void> Server::session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   tcp::socket* const raw = &stream.socket();
+  bump(detail::kConnections);
+  ++sh_->open_connections;
   struct Forget {  // the coroutine may end at any co_await when the server stops: unregister in a destructor
     Server* self;
     tcp::socket* s;
-    ~Forget() { self->idle_.erase(s); }
+    ~Forget() {
+      self->idle_.erase(s);
+      --self->sh_->open_connections;
+    }
   } forget{this, raw};
   beast::flat_buffer buffer(o_.max_header_bytes + 64 * 1024);
   for (;;) {
@@ -531,7 +511,7 @@ void Server::shutdown() {
 }
 
 void Server::maybe_finished() {
-  if (stopping_ && sessions_ == 0 && refusing_ == 0 && last_call_) last_call_->cancel();
+  if (stopping_ && counts_.sessions == 0 && counts_.refusing == 0 && last_call_) last_call_->cancel();
 }
 
 // ---------------------------------------------------------------- the actor

@@ -1,4 +1,6 @@
-// src/telemetry/http_server.cpp — see http_server.hpp. The only translation unit that includes Beast and Asio.
+// src/telemetry/http_server.cpp — see http_server.hpp: the server's sockets. What it answers is decided in
+// http_answer.cpp (shared with answer_bytes(), the fuzzer's entry point); the accept loop's connection limit and
+// the error answer's write-drain-close are src/net/http_common.hpp (shared with the HTTP ingest actor).
 // Each connection is an Asio C++20 coroutine on the server's single thread, so nothing here needs a lock except
 // the hand-over from broadcast() (posted onto the thread).
 #include "http_server.hpp"
@@ -9,7 +11,6 @@
 #include <exception>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <pthread.h>
@@ -19,18 +20,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/http/error.hpp>
+
+#include "../net/http_common.hpp"
+#include "http_answer.hpp"
 
 namespace steady::telemetry {
 
@@ -42,120 +40,16 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-constexpr std::size_t kHeaderLimit = 8 * 1024;       // a browser's GET with cookies fits easily
-constexpr std::size_t kBodyLimit = 1024;             // read-only server: GETs have no body
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
-constexpr auto kWriteTimeout = std::chrono::seconds(10);
 constexpr auto kPingEvery = std::chrono::seconds(15);  // an idle stream notices a client that went away
 constexpr std::size_t kQueuedPerClient = 8;          // frames a slow event client may lag behind
-constexpr std::size_t kRefusing = 64;                // 503 answers in flight at most; beyond, just close
 
-auto ec_token(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
-
-// A web page elsewhere can make a browser send requests to a loopback port under its own host name (DNS
-// rebinding); a server bound to loopback answers only requests that name a loopback host.
-bool loopback_host(beast::string_view host) {
-  std::string h(host);
-  if (h.empty()) return true;  // HTTP/1.0 clients send none
-  if (h.front() == '[') return h.rfind("[::1]", 0) == 0;
-  h = h.substr(0, h.find(':'));
-  return h == "localhost" || h.rfind("127.", 0) == 0;
-}
+using internal::ec_token;
+using internal::kWriteTimeout;
+using http_answer::Answer;
+using http_answer::Response;
 
 const std::string kPing = ": ping\n\n";
-
-using Response = http::response<http::string_body>;
-
-// ---------------------------------------------------------------- what to answer
-// The decisions of a connection, apart from its socket: session() and answer_bytes() both take them from here.
-
-// An error answer; the connection closes after it.
-Response error_response(http::status status, const std::string& text) {
-  Response res{status, 11};
-  res.set(http::field::server, "steady_state");
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(false);
-  res.body() = text;
-  res.prepare_payload();
-  return res;
-}
-
-// The answer to a request that could not be read whole, or nothing when the connection just ends (the client
-// closed or went quiet, or the server stops).
-std::optional<Response> read_failure(const error_code& ec) {
-  if (ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
-      ec == net::error::connection_reset || ec == net::error::operation_aborted)
-    return std::nullopt;
-  if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
-    return error_response(http::status::request_header_fields_too_large, "request head larger than 8 KiB\n");
-  if (ec == http::error::body_limit)
-    return error_response(http::status::payload_too_large, "request body larger than 1 KiB\n");
-  return error_response(http::status::bad_request, "malformed request: " + ec.message() + "\n");
-}
-
-HttpReply dispatch(const HttpServer::Handler& handler, const std::string& target) {
-  const auto q = target.find('?');
-  const std::string path = target.substr(0, q);
-  const std::string query = q == std::string::npos ? std::string() : target.substr(q + 1);
-  try {
-    return handler(path, query);
-  } catch (const std::exception& e) {
-    return HttpReply{500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n", {}};
-  } catch (...) {
-    return HttpReply{500, "text/plain; charset=utf-8", "internal error\n", {}};
-  }
-}
-
-struct Answer {
-  enum class Then {
-    reply,           // write `res`; the connection stays open if res.keep_alive()
-    error,           // write `res`, drain what the client still sends, close
-    event_stream,    // the connection becomes an event stream (`res` unused)
-  } then = Then::reply;
-  Response res;
-};
-
-// The answer to a request read whole.
-Answer answer(const http::request<http::string_body>& req, const HttpConfig& config, bool loopback_only,
-              const HttpServer::Handler& handler) {
-  if (req.method() != http::verb::get && req.method() != http::verb::head) {
-    Response res{http::status::method_not_allowed, req.version()};
-    res.set(http::field::allow, "GET, HEAD");
-    res.set(http::field::server, "steady_state");
-    res.set(http::field::content_type, "text/plain; charset=utf-8");
-    res.body() = "read-only: GET or HEAD\n";
-    res.keep_alive(false);
-    res.prepare_payload();
-    return {Answer::Then::reply, std::move(res)};
-  }
-  if (loopback_only && !loopback_host(req[http::field::host]))
-    return {Answer::Then::error,
-            error_response(http::status::forbidden,
-                           "Host not allowed: this server listens on loopback and answers only requests addressed "
-                           "to 127.0.0.1, localhost or [::1] (a guard against DNS rebinding)\n")};
-  const std::string target(req.target());
-  const std::string path = target.substr(0, target.find('?'));
-  if (path == config.events_path && req.method() == http::verb::get) return {Answer::Then::event_stream, {}};
-  const HttpReply reply = dispatch(handler, target);
-  Response res{static_cast<http::status>(reply.status), req.version()};
-  res.set(http::field::server, "steady_state");
-  res.set(http::field::content_type, reply.content_type);
-  res.set(http::field::cache_control, "no-store");
-  res.set("X-Content-Type-Options", "nosniff");
-  for (const auto& [k, v] : reply.headers) res.set(k, v);
-  res.keep_alive(req.keep_alive());
-  res.body() = reply.body;
-  res.prepare_payload();
-  if (req.method() == http::verb::head) res.body().clear();  // Content-Length stays that of the GET
-  return {Answer::Then::reply, std::move(res)};
-}
-
-void limit(http::request_parser<http::string_body>& parser) {
-  parser.header_limit(kHeaderLimit);
-  parser.body_limit(kBodyLimit);
-}
-constexpr std::size_t kReadBuffer = 2 * (kHeaderLimit + kBodyLimit);  // its max size: the parser's limits hit first
 
 }  // namespace
 
@@ -177,7 +71,8 @@ struct HttpServer::Impl {
   bool stopping = false;                                  // server thread only
   std::set<std::shared_ptr<EventClient>> clients;         // server thread only
   std::set<tcp::socket*> sockets;                         // open connections, server thread only
-  std::atomic<std::size_t> connections{0}, streams{0}, refusing{0};
+  internal::ConnectionCounts counts;                      // served and refused connections, server thread only
+  std::atomic<std::size_t> streams{0};
   net::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   std::unique_ptr<net::steady_timer> last_call;  // bounds the shutdown
@@ -191,7 +86,6 @@ struct HttpServer::Impl {
   net::awaitable<void> session(tcp::socket socket);
   net::awaitable<void> refuse(tcp::socket socket);
   net::awaitable<void> event_stream(beast::tcp_stream& stream);
-  net::awaitable<void> answer_error(beast::tcp_stream& stream, Response res);
   void shutdown();
   void maybe_finished();  // after shutdown(): stop the loop once the last connection has ended
 };
@@ -241,51 +135,17 @@ Result<bool> HttpServer::Impl::open() {
 // ---------------------------------------------------------------- connections
 
 net::awaitable<void> HttpServer::Impl::accept_loop() {
-  for (;;) {
-    error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(ec_token(ec));
-    if (stopping || ec == net::error::operation_aborted) co_return;
-    if (ec) {  // out of descriptors, say: wait a little instead of spinning
-      net::steady_timer pause(ioc, std::chrono::milliseconds(50));
-      co_await pause.async_wait(ec_token(ec));
-      continue;
-    }
-    if (connections.load() >= config.max_connections) {
-      if (refusing.load() < kRefusing) {
-        ++refusing;
-        net::co_spawn(ioc, refuse(std::move(socket)), [this](std::exception_ptr) {
-          --refusing;
-          maybe_finished();
-        });
-      }
-      continue;  // beyond that the socket just closes
-    }
-    ++connections;
-    net::co_spawn(ioc, session(std::move(socket)), [this](std::exception_ptr) {
-      --connections;
-      maybe_finished();
-    });
-  }
+  co_await internal::accept_loop(acceptor, config.max_connections, counts,
+                                 {[this] { return stopping; },
+                                  [this](tcp::socket s) { return session(std::move(s)); },
+                                  [this](tcp::socket s) { return refuse(std::move(s)); },
+                                  [this] { maybe_finished(); }});
 }
 
 net::awaitable<void> HttpServer::Impl::refuse(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
-  co_await answer_error(stream,
-                        error_response(http::status::service_unavailable, "too many connections; try again later\n"));
-}
-
-// Answer with an error and close. The rest of what the client sent is read and dropped first (briefly), so the
-// close does not reset the connection before the client has read the answer.
-net::awaitable<void> HttpServer::Impl::answer_error(beast::tcp_stream& stream, Response res) {
-  error_code ec;
-  stream.expires_after(kWriteTimeout);
-  co_await http::async_write(stream, res, ec_token(ec));
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  std::array<char, 4096> sink{};
-  stream.expires_after(std::chrono::seconds(1));
-  for (std::size_t drained = 0; !ec && drained < 256 * 1024;)
-    drained += co_await stream.async_read_some(net::buffer(sink), ec_token(ec));
-  stream.socket().close(ec);
+  co_await internal::write_then_close(
+      stream, http_answer::error_response(http::status::service_unavailable, "too many connections; try again later\n"));
 }
 
 net::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
@@ -296,21 +156,21 @@ net::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
     tcp::socket* s;
     ~Forget() { self->sockets.erase(s); }
   } forget{this, &stream.socket()};
-  beast::flat_buffer buffer(kReadBuffer);
+  beast::flat_buffer buffer(http_answer::kReadBuffer);
   for (;;) {
-    http::request_parser<http::string_body> parser;
-    limit(parser);
+    http_answer::RequestParser parser;
+    http_answer::limit(parser);
     error_code ec;
     stream.expires_after(kIdleTimeout);
     co_await http::async_read(stream, buffer, parser, ec_token(ec));
     if (stopping) co_return;
     if (ec) {
-      if (auto res = read_failure(ec)) co_await answer_error(stream, std::move(*res));
+      if (auto res = http_answer::read_failure(ec)) co_await internal::write_then_close(stream, *res);
       co_return;
     }
-    Answer a = answer(parser.get(), config, loopback_only, handler);
+    Answer a = http_answer::answer(parser.get(), config, loopback_only, handler);
     if (a.then == Answer::Then::error) {
-      co_await answer_error(stream, std::move(a.res));
+      co_await internal::write_then_close(stream, a.res);
       co_return;
     }
     if (a.then == Answer::Then::event_stream) {
@@ -378,7 +238,7 @@ void HttpServer::Impl::shutdown() {
 }
 
 void HttpServer::Impl::maybe_finished() {
-  if (stopping && connections.load() == 0 && refusing.load() == 0 && last_call) last_call->cancel();
+  if (stopping && counts.sessions == 0 && counts.refusing == 0 && last_call) last_call->cancel();
 }
 
 // ---------------------------------------------------------------- HttpServer
@@ -418,58 +278,6 @@ void HttpServer::broadcast(std::shared_ptr<const std::string> message) {
       c->signal.cancel();
     }
   });
-}
-
-// ---------------------------------------------------------------- without a socket
-
-// The read loop of http::async_read (Beast's read_some), over bytes in memory: the buffer is filled as far as
-// its max size allows, the parser consumes what it can; at the end of the bytes, a request begun is put_eof'd
-// (an error unless it is complete) and no request at all is end_of_stream, as on a socket the client shut.
-std::string answer_bytes(std::string_view bytes, const HttpConfig& config, bool loopback_only,
-                         const HttpServer::Handler& handler) {
-  std::ostringstream out;
-  beast::flat_buffer buffer(kReadBuffer);
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    limit(parser);
-    parser.eager(true);  // as http::read
-    error_code ec;
-    while (!ec && !parser.is_done()) {
-      if (buffer.size() != 0) {
-        buffer.consume(parser.put(buffer.data(), ec));
-        if (ec != http::error::need_more) continue;
-        ec = {};
-      }
-      if (bytes.empty()) {
-        if (parser.got_some())
-          parser.put_eof(ec);
-        else
-          ec = http::error::end_of_stream;
-        break;
-      }
-      const std::size_t room = buffer.max_size() - buffer.size();
-      if (room == 0) {
-        ec = http::error::buffer_overflow;
-        break;
-      }
-      const std::size_t n = std::min(room, bytes.size());
-      auto into = buffer.prepare(n);
-      net::buffer_copy(into, net::buffer(bytes.data(), n));
-      buffer.commit(n);
-      bytes.remove_prefix(n);
-    }
-    if (ec) {
-      if (auto res = read_failure(ec)) out << *res;
-      return out.str();
-    }
-    Answer a = answer(parser.get(), config, loopback_only, handler);
-    if (a.then == Answer::Then::event_stream) {
-      out << "[event stream]\n";
-      return out.str();
-    }
-    out << a.res;
-    if (a.then == Answer::Then::error || !a.res.keep_alive()) return out.str();
-  }
 }
 
 std::size_t HttpServer::event_clients() const noexcept { return impl_->streams.load(); }
