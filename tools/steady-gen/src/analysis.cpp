@@ -337,6 +337,31 @@ class Analyzer {
                        "write <" + std::string(ps.types.front()) + "> in the edge's label (name::" + c.name +
                            " <" + std::string(ps.types.front()) + ">)");
             }
+          } else if (ps.batch) {
+            // <XBatch>: std::vector<X>, where X is the T of the generic ports.
+            const std::string x = s_.batch_element(u.port.type);
+            if (x.empty()) {
+              const std::string prefix = batch_prefix(u.port.type);
+              d_.error(at(e.line), edge_subject(u.edge),
+                       "channel '" + c.name + "' carries <" + u.port.type + ">, but " + who + "'s " + dir +
+                           " " + std::string(ps.name) + " carries batches <XBatch> (std::vector<X>) of a " +
+                           "message type X of the sketch" +
+                           (prefix.empty() ? std::string()
+                                           : ", and <" + prefix + "> is on no edge and no library type"),
+                       generic.empty()
+                           ? std::string("write <LineBatch> for batches of <Line>, or <OrderBatch> "
+                                         "for batches of an <Order> that another edge carries")
+                           : "write <" + generic + "Batch> (batches of <" + generic + ">)");
+            } else if (generic.empty()) {
+              generic = x;
+              generic_edge = u.edge;
+            } else if (generic != x) {
+              d_.error(at(e.line), edge_subject(u.edge),
+                       "channel '" + c.name + "' carries <" + u.port.type + ">, batches of <" + x +
+                           ">, but " + who + "'s " + (input ? "output" : "input") + " (" +
+                           edge_subject(generic_edge) + ") carries <" + generic + ">",
+                       "write <" + generic + "Batch> here, or <" + x + "> on " + edge_subject(generic_edge));
+            }
           } else {
             if (const LibraryType* lt = find_library_type(u.port.type);
                 ps.printable && lt != nullptr && !lt->printable)
@@ -347,6 +372,13 @@ class Analyzer {
             if (generic.empty()) {
               generic = u.port.type;
               generic_edge = u.edge;
+            } else if (generic != u.port.type && spec_has_batch(spec)) {
+              d_.error(at(e.line), edge_subject(u.edge),
+                       "channel '" + c.name + "' carries <" + u.port.type + ">, but " + who + "'s " + dir +
+                           " " + std::string(ps.name) + " carries the messages of the batches <" + generic +
+                           "Batch> on " + edge_subject(generic_edge),
+                       "write <" + generic + "> here (" + who + ": <X> " + (input ? "in" : "out") +
+                           ", <XBatch> " + (input ? "out" : "in") + ")");
             } else if (generic != u.port.type) {
               d_.error(at(e.line), edge_subject(u.edge),
                        "channel '" + c.name + "' carries <" + u.port.type + ">, but " + who +
@@ -359,7 +391,62 @@ class Analyzer {
       };
       check(spec.inputs, ins_[n], true);
       check(spec.outputs, outs_[n], false);
+      if (!generic.empty()) {
+        check_key(n, generic, generic_edge);
+        if (spec.bridge) check_bridge_type(n, generic, generic_edge);
+      }
     }
+  }
+
+  static bool spec_has_batch(const PrebuiltSpec& spec) {
+    auto batch = [](const PortSpec& p) { return p.batch; };
+    return std::any_of(spec.inputs.begin(), spec.inputs.end(), batch) ||
+           std::any_of(spec.outputs.begin(), spec.outputs.end(), batch);
+  }
+
+  // key="field" (steady::splitter): the field must be one the type is known to have.
+  void check_key(int n, const std::string& type, int edge) {
+    const Node& node = s_.nodes[n];
+    const auto key = node.wiring.find("key");
+    if (key == node.wiring.end()) return;
+    std::vector<std::string_view> fields{"value"};  // the service's own types: messages/<type>.hpp
+    std::string what = "steady-gen knows the fields it generates in messages/" + snake_case(type) +
+                       ".hpp (value), not those added there later";
+    if (const LibraryType* lt = find_library_type(type)) {
+      fields = lt->key_fields;
+      what = "it is " + std::string(lt->doc);
+    } else if (!s_.batch_element(type).empty()) {
+      fields.clear();
+      what = "it is a batch, std::vector<" + s_.batch_element(type) + ">, which has no key";
+    }
+    if (std::find(fields.begin(), fields.end(), key->second) != fields.end()) return;
+    std::string list;
+    for (std::string_view f : fields) list += (list.empty() ? "" : ", ") + std::string(f);
+    d_.error(at(node.line), node_subject(n),
+             "key=\"" + key->second + "\": <" + type + "> (on " + edge_subject(edge) + ") has no field '" +
+                 key->second + "' to route by; " + what,
+             fields.empty() ? std::string("remove key (round-robin), or split the messages before batching")
+                            : "write key=\"" + std::string(fields.front()) + "\"" +
+                                  (fields.size() > 1 ? " (or one of: " + list + ")" : std::string()) +
+                                  ", or remove key for round-robin");
+  }
+
+  // A bridge sends its type's bytes: trivially copyable types with the default codec, library types with
+  // their codec (<Line>); others cannot cross.
+  void check_bridge_type(int n, const std::string& type, int edge) {
+    const std::string who = "steady::" + std::string(s_.nodes[n].prebuilt->name);
+    std::string why;
+    if (const LibraryType* lt = find_library_type(type); lt != nullptr) {
+      if (!lt->trivially_copyable && lt->codec.empty())
+        why = std::string(lt->doc) + ", is not trivially copyable and steady-gen has no codec for it";
+    } else if (const std::string x = s_.batch_element(type); !x.empty()) {
+      why = "a batch (std::vector<" + x + ">), has no codec";
+    }
+    if (why.empty()) return;
+    d_.error(
+        at(s_.edges[edge].line), edge_subject(edge), who + " cannot carry <" + type + ">: it, " + why,
+        "bridge <Line> (text) or a message type of your own (kept trivially copyable), and convert in an "
+        "actor of your own");
   }
 
   // The library's message types (<Line> = std::string) are not trivially copyable: >>TakeCopy / >>PeekCopy
@@ -369,9 +456,12 @@ class Analyzer {
     for (int e = 0; e < static_cast<int>(s_.edges.size()); ++e) {
       const Edge& ed = s_.edges[e];
       const LibraryType* lt = find_library_type(ed.type);
-      if (lt == nullptr || lt->trivially_copyable || ed.mode == Mode::take) continue;
+      const std::string x = s_.batch_element(ed.type);
+      if (ed.mode == Mode::take || (lt == nullptr && x.empty()) || (lt != nullptr && lt->trivially_copyable))
+        continue;
+      const std::string doc = lt != nullptr ? std::string(lt->doc) : "a batch, std::vector<" + x + ">";
       d_.error(at(ed.line), edge_subject(e),
-               "<" + ed.type + "> is " + std::string(lt->doc) + ", not trivially copyable, so >>" +
+               "<" + ed.type + "> is " + doc + ", not trivially copyable, so >>" +
                    std::string(mode_token(ed.mode)) + " cannot carry it",
                "write >>Take (or leave the mode out)");
     }

@@ -32,6 +32,34 @@ OptionSpec choice(std::string_view attr, std::vector<std::string_view> words, st
   return {attr, attr, T::choice, doc, std::move(words), prefix, UINT64_MAX, "std::chrono::milliseconds", kMs};
 }
 
+OptionSpec wiring(OptionSpec o) {
+  o.use = OptionUse::wiring;
+  return o;
+}
+
+// splitter's key="field": the Options' key function, on that field of the message type.
+OptionSpec key_option() {
+  OptionSpec o =
+      opt("key", T::key_field,
+          "route by this field of the message (lane = hash % lanes, so one key stays on one lane); "
+          "`message`: the whole message. Without it: round-robin");
+  o.use = OptionUse::key;
+  return o;
+}
+
+// A bridge's entry: its namespace, link target, and whether it holds the stop without a peer.
+PrebuiltSpec bridge(PrebuiltSpec p, std::string_view target, bool holds_stop_without_peer) {
+  p.ns = "::steady::bridge::";
+  p.target = target;
+  p.bridge = true;
+  p.holds_stop_without_peer = holds_stop_without_peer;
+  return p;
+}
+
+OptionSpec endpoint(std::string_view attr, std::string_view doc) {
+  return opt(attr, T::zmq_endpoint, doc);
+}
+
 std::vector<PrebuiltSpec> make_catalogue() {
   std::vector<PrebuiltSpec> c;
   // ---------------------------------------------------------------- files (steady/actors/file_*.hpp)
@@ -49,7 +77,13 @@ std::vector<PrebuiltSpec> make_catalogue() {
                 opt("read_bytes", T::count, "bytes per read() call"),
                 ms("stop_grace", "stopping: how long to wait for the consumer to take what was sent"),
                 opt("stop_graph_when_done", T::boolean,
-                    "without follow: stop the graph once the file is read and every line was taken")},
+                    "without follow: stop the graph once the file is read and every line was taken"),
+                wiring(opt("offset_file", T::text,
+                           "resume: the file that keeps the offset of the last line taken (a persisted "
+                           "State<FileOffset>); a restarted service goes on after it")),
+                wiring(ms("offset_every",
+                          "with offset_file: write the offset at most this often (0: at every "
+                          "commit)"))},
                {"path"},
                false});
   c.push_back(
@@ -108,7 +142,7 @@ std::vector<PrebuiltSpec> make_catalogue() {
                "spreads one channel over a bundle of lanes, round-robin among the lanes with room",
                {{"in", {}, false}},
                {{"lanes", {}, true}},
-               {opt("batch", T::count, "messages routed per pass at most")},
+               {key_option(), opt("batch", T::count, "messages routed per pass at most")},
                {},
                false});
   c.push_back({"merger",
@@ -118,6 +152,25 @@ std::vector<PrebuiltSpec> make_catalogue() {
                {{"lanes", {}, true}},
                {{"out", {}, false}},
                {opt("batch", T::count, "messages merged per pass at most")},
+               {},
+               false});
+  c.push_back({"batcher",
+               "steady/actors/batcher.hpp",
+               "Batcher<{T}>",
+               "groups messages <X> into batches <XBatch> (std::vector<X>) of max_items, or after max_delay",
+               {{"in", {}, false}},
+               {{"batches", {}, false, false, true}},
+               {opt("max_items", T::count, "messages per batch at most (at least 1)"),
+                ms("max_delay", "a batch waits at most this long for more messages")},
+               {},
+               false});
+  c.push_back({"unbatcher",
+               "steady/actors/batcher.hpp",
+               "Unbatcher<{T}>",
+               "splits batches <XBatch> back into their messages <X>, in order",
+               {{"batches", {}, false, false, true}},
+               {{"out", {}, false}},
+               {opt("batch", T::count, "messages sent per pass at most")},
                {},
                false});
   // ---------------------------------------------------------------- HTTP (steady/actors/http.hpp)
@@ -162,30 +215,94 @@ std::vector<PrebuiltSpec> make_catalogue() {
             "request the graph's stop once the input is closed and everything was delivered")},
        {"url"},
        false});
+  // ---------------------------------------------------------------- bridges (steady/bridge/*.hpp)
+  c.push_back(bridge(
+      {"zmq_egress",
+       "steady/bridge/zmq.hpp",
+       "ZmqEgress<{T}{C}>",
+       "sends its messages to a zmq_ingress in another process (ZeroMQ PUSH); they leave the channel when "
+       "acknowledged",
+       {{"messages", {}, false}},
+       {},
+       {endpoint("endpoint", "the data socket, e.g. tcp://10.0.0.2:5555 or ipc:///run/app/ticks"),
+        endpoint("ack_endpoint", "the control socket (hello, acknowledgements), e.g. tcp://10.0.0.2:5556"),
+        opt("bind", T::boolean, "bind both sockets (default: connect; the ingress binds)"),
+        opt("max_batch_count", T::count, "messages per frame at most"),
+        opt("max_batch_bytes", T::count, "payload bytes per frame at most"),
+        opt("send_hwm", T::count, "frames ZeroMQ may queue", 2147483647),
+        ms("retry_log_every", "how often the 'peer unreachable' warning is logged"),
+        opt("stop_graph_when_done", T::boolean,
+            "request the graph's stop once end-of-stream was acknowledged"),
+        ms("eos_ack_grace",
+           "stopping with everything acknowledged: how long to wait for the end-of-stream ack")},
+       {"endpoint", "ack_endpoint"}},
+      "bridge_zmq", true));
+  c.push_back(
+      bridge({"zmq_ingress",
+              "steady/bridge/zmq.hpp",
+              "ZmqIngress<{T}{C}>",
+              "receives what a zmq_egress in another process sends (ZeroMQ PULL), while its channel has room",
+              {},
+              {{"messages", {}, false}},
+              {endpoint("endpoint",
+                        "the data socket, e.g. tcp://0.0.0.0:5555 (tcp://127.0.0.1:* picks a free port)"),
+               endpoint("ack_endpoint", "the control socket, e.g. tcp://0.0.0.0:5556"),
+               opt("bind", T::boolean, "bind both sockets (the default); false: connect"),
+               opt("receive_hwm", T::count, "frames ZeroMQ may queue on the receiving side", 2147483647),
+               ms("hello_every", "announce the session this often until the egress answers"),
+               ms("linger", "how long closing the sockets may flush the last acknowledgement"),
+               opt("stop_graph_at_end", T::boolean, "request the graph's stop after end-of-stream")},
+              {"endpoint", "ack_endpoint"}},
+             "bridge_zmq", false));
+  // NATS: both Options structs start with url, subject, stream (the subscriber's durable comes next), then
+  // ensure_stream and stream_subjects.
+  const OptionSpec url = opt("url", T::text, "the server, nats://host:4222 (several: comma-separated)");
+  const OptionSpec ensure =
+      opt("ensure_stream", T::boolean, "create the stream if it does not exist (file storage)");
+  const OptionSpec subjects =
+      opt("stream_subjects", T::text_list, "with ensure_stream: the stream's subjects (default: subject)");
+  const OptionSpec reconnect = ms("reconnect_wait", "between reconnect attempts");
+  const OptionSpec poll = ms("poll", "housekeeping while idle");
+  const OptionSpec retry_log = ms("retry_log_every", "how often the 'server unreachable' warning is logged");
+  c.push_back(bridge(
+      {"nats_publisher",
+       "steady/bridge/nats.hpp",
+       "NatsPublisher<{T}{C}>",
+       "publishes its messages to a NATS JetStream stream; they leave the channel when JetStream "
+       "acknowledged "
+       "them",
+       {{"messages", {}, false}},
+       {},
+       {url, opt("subject", T::text, "where batches are published"),
+        opt("stream", T::text, "the stream that captures the subject"), ensure, subjects,
+        opt("max_batch_count", T::count, "messages per NATS message at most"),
+        opt("max_batch_bytes", T::count, "payload bytes per NATS message at most"),
+        opt("max_in_flight", T::count, "publishes awaiting their PubAck at most"),
+        opt("msg_id_prefix", T::text, "names this publisher's messages for de-duplication (default: random)"),
+        opt("ordered", T::boolean, "keep the stream in the channel's order (the only writer of its stream)"),
+        ms("ack_timeout", "no PubAck by then: publish again (same id)"), reconnect, poll, retry_log,
+        opt("stop_graph_when_done", T::boolean,
+            "request the graph's stop once the input is closed and everything was acknowledged")},
+       {"subject", "stream"}},
+      "bridge_nats", true));
+  c.push_back(bridge(
+      {"nats_subscriber",
+       "steady/bridge/nats.hpp",
+       "NatsSubscriber<{T}{C}>",
+       "fetches a NATS JetStream stream through a durable consumer into its channel (at-least-once)",
+       {},
+       {{"messages", {}, false}},
+       {url, opt("subject", T::text, "the consumer's filter subject"),
+        opt("stream", T::text, "the stream to consume"),
+        opt("durable", T::text, "the durable consumer's name: one subscriber per name"), ensure, subjects,
+        opt("items_per_message", T::count, "at least the publisher's max_batch_count"),
+        opt("max_fetch", T::count, "NATS messages per fetch request at most"),
+        ms("ack_wait", "the server redelivers what is not acknowledged this long"),
+        ms("fetch_wait", "how long one fetch request waits for messages"), reconnect, poll, retry_log,
+        ms("stop_ack_grace", "stopping: how long to wait for the consumer to take what was delivered")},
+       {"subject", "stream"}},
+      "bridge_nats", false));
   return c;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::optional<std::uint64_t> whole(std::string_view s) {
-  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-    return std::nullopt;
-  std::uint64_t v = 0;
-  if (std::from_chars(s.data(), s.data() + s.size(), v).ec != std::errc{}) return std::nullopt;
-  return v;
 }
 
 }  // namespace
@@ -206,6 +323,12 @@ std::string_view option_type_name(OptionType t) noexcept {
       return "one of a few words";
     case T::http_url:
       return "an http:// URL";
+    case T::zmq_endpoint:
+      return "a ZeroMQ endpoint (tcp://, ipc://)";
+    case T::text_list:
+      return "comma-separated words";
+    case T::key_field:
+      return "a field of the message type";
   }
   return "text";
 }
@@ -223,10 +346,33 @@ const PrebuiltSpec* find_prebuilt(std::string_view name) {
 
 const std::vector<LibraryType>& library_types() {
   static const std::vector<LibraryType> types{
-      {"Line", "std::string", "<string>", "a text line without its newline (std::string)", false, true},
-      {"Tick", "std::uint64_t", "<cstdint>", "a tick's sequence number (std::uint64_t)", true, true},
-      {"HttpMessage", "::steady::actors::HttpMessage", "<steady/actors/http.hpp>",
-       "one POSTed request: path, content_type, body", false, false},
+      {"Line",
+       "std::string",
+       "<string>",
+       "a text line without its newline (std::string)",
+       false,
+       true,
+       {"message"},
+       "line_codec()",
+       "::steady::bridge::FunctionCodec<std::string>"},
+      {"Tick",
+       "std::uint64_t",
+       "<cstdint>",
+       "a tick's sequence number (std::uint64_t)",
+       true,
+       true,
+       {"message"},
+       {},
+       {}},
+      {"HttpMessage",
+       "::steady::actors::HttpMessage",
+       "<steady/actors/http.hpp>",
+       "one POSTed request: path, content_type, body",
+       false,
+       false,
+       {"path", "content_type", "body"},
+       {},
+       {}},
   };
   return types;
 }
@@ -268,6 +414,39 @@ std::optional<std::string> option_expr(const OptionSpec& o, std::string_view val
         return std::nullopt;
       }
       return cpp_string_literal(value);
+    case T::zmq_endpoint:
+      if ((value.rfind("tcp://", 0) != 0 && value.rfind("ipc://", 0) != 0) || value.size() <= 6) {
+        problem = "is not a ZeroMQ endpoint (tcp://host:port or ipc://path)";
+        example = attr + "=\"tcp://127.0.0.1:5555\"";
+        return std::nullopt;
+      }
+      return cpp_string_literal(value);
+    case T::text_list: {
+      std::string out;
+      std::size_t from = 0;
+      while (from <= value.size()) {
+        std::size_t comma = value.find(',', from);
+        if (comma == std::string_view::npos) comma = value.size();
+        std::string_view word = value.substr(from, comma - from);
+        while (!word.empty() && word.front() == ' ') word.remove_prefix(1);
+        while (!word.empty() && word.back() == ' ') word.remove_suffix(1);
+        if (word.empty()) {
+          problem = "has an empty item";
+          example = attr + "=\"orders.*, audit\"";
+          return std::nullopt;
+        }
+        out += (out.empty() ? "" : ", ") + cpp_string_literal(word);
+        from = comma + 1;
+      }
+      return "{" + out + "}";
+    }
+    case T::key_field:
+      if (!is_identifier(value)) {
+        problem = "is not a field name";
+        example = attr + "=\"value\"";
+        return std::nullopt;
+      }
+      return std::string(value);
     case T::boolean:
       if (value == "true" || value == "yes" || value == "1") return "true";
       if (value == "false" || value == "no" || value == "0") return "false";
@@ -275,8 +454,8 @@ std::optional<std::string> option_expr(const OptionSpec& o, std::string_view val
       example = attr + "=true";
       return std::nullopt;
     case T::count:
-      if (auto v = whole(value); v && *v <= o.max) return std::to_string(*v);
-      problem = whole(value) ? "is larger than " + std::to_string(o.max) : "is not a whole number";
+      if (auto v = parse_u64(value); v && *v <= o.max) return std::to_string(*v);
+      problem = parse_u64(value) ? "is larger than " + std::to_string(o.max) : "is not a whole number";
       example = attr + "=" + std::to_string(std::min<std::uint64_t>(o.max, 100));
       return std::nullopt;
     case T::real: {
@@ -295,7 +474,7 @@ std::optional<std::string> option_expr(const OptionSpec& o, std::string_view val
     case T::duration: {
       std::size_t digits = 0;
       while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') ++digits;
-      const auto n = whole(value.substr(0, digits));
+      const auto n = parse_u64(value.substr(0, digits));
       const std::string_view unit = value.substr(digits);
       std::int64_t per = 0;
       if (unit == "us") per = 1'000;
@@ -327,11 +506,20 @@ std::optional<std::string> option_expr(const OptionSpec& o, std::string_view val
   return std::nullopt;
 }
 
-std::string prebuilt_class(const PrebuiltSpec& spec, std::string_view type, std::size_t lanes) {
+std::string prebuilt_class(const PrebuiltSpec& spec, std::string_view type, std::size_t lanes,
+                           std::string_view codec_type) {
   std::string out(spec.cls);
+  const std::string codec = codec_type.empty() ? std::string() : ", " + std::string(codec_type);
   for (std::size_t p; (p = out.find("{T}")) != std::string::npos;) out.replace(p, 3, type);
   for (std::size_t p; (p = out.find("{N}")) != std::string::npos;) out.replace(p, 3, std::to_string(lanes));
-  return "::steady::actors::" + out;
+  for (std::size_t p; (p = out.find("{C}")) != std::string::npos;) out.replace(p, 3, codec);
+  return std::string(spec.ns) + out;
+}
+
+std::string batch_prefix(std::string_view type) {
+  constexpr std::string_view kSuffix = "Batch";
+  if (type.size() <= kSuffix.size() || type.substr(type.size() - kSuffix.size()) != kSuffix) return {};
+  return std::string(type.substr(0, type.size() - kSuffix.size()));
 }
 
 bool is_non_option_attribute(std::string_view attr) noexcept {

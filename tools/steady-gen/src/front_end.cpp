@@ -13,7 +13,8 @@
 #include "labels.hpp"
 #include "names.hpp"
 
-// cgraph's scanner (exported by libcgraph, not declared in its headers): frees the buffer, resets every state.
+// cgraph's scanner (exported by libcgraph, not declared in its headers): frees the buffer, resets every
+// state.
 extern "C" int aaglex_destroy(void);
 
 namespace steady_gen {
@@ -86,8 +87,19 @@ void read_prebuilt(Agraph_t* g, Agnode_t* n, const std::string& name, const Repo
               "add " + std::string(req) + "=\"...\" to the node's attributes, e.g. " + out.id +
                   " [label=\"mod::steady::" + name + "\", " + std::string(req) + "=\"...\"]");
   }
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (values[i]) out.options.push_back("." + std::string(spec->options[i].field) + " = " + *values[i]);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!values[i]) continue;
+    const OptionSpec& o = spec->options[i];
+    if (o.use == OptionUse::field)
+      out.options.push_back("." + std::string(o.field) + " = " + *values[i]);
+    else
+      out.wiring[std::string(o.attr)] = *values[i];
+  }
+  if (out.wiring.count("offset_every") != 0 && out.wiring.count("offset_file") == 0)
+    r.error("offset_every without offset_file: steady::" + name + " keeps no offset to write",
+            "add offset_file=\"" + out.full_name +
+                ".offset\" (the file that keeps the offset), or remove "
+                "offset_every");
 }
 
 void read_node(Agraph_t* g, Agnode_t* n, const DotLocator& where, const std::string& file, Diagnostics& diags,
@@ -200,8 +212,9 @@ void read_edge(Agedge_t* e, const Node& from, const Node& to, const DotLocator& 
 std::optional<Service> read_dot(const std::string& file, const std::string& text, Diagnostics& diags) {
   const DotLocator where(text);
   agseterr(AGMAX);  // keep cgraph quiet: its messages come back through aglasterr()
-  // cgraph's flex scanner keeps its start condition across parses: a file ending inside a quoted string left it
-  // in the string state and the next file read in this process failed (found by fuzz/dot.cpp). Reset it fully.
+  // cgraph's flex scanner keeps its start condition across parses: a file ending inside a quoted string left
+  // it in the string state and the next file read in this process failed (found by fuzz/dot.cpp). Reset it
+  // fully.
   aaglex_destroy();
   agreseterrors();
   std::string file_copy = file;

@@ -79,6 +79,16 @@ bool Service::uses_prebuilt() const noexcept {
   return std::any_of(nodes.begin(), nodes.end(), [](const Node& n) { return n.prebuilt != nullptr; });
 }
 
+std::string Service::batch_element(const std::string& type) const {
+  if (!uses_prebuilt()) return {};
+  std::string x = batch_prefix(type);
+  if (x.empty()) return {};
+  if (find_library_type(x) != nullptr) return x;
+  for (const Edge& e : edges)
+    if (e.type == x) return x;
+  return {};
+}
+
 std::vector<std::string> Service::live_channel_names() const {
   if (!uses_prebuilt()) return runtime_channel_names();
   // An actor emits when it is a user source, a prebuilt actor that needs nothing from outside, the entry of a

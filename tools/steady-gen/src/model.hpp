@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +68,9 @@ struct Node {
   // Options fields from the node's attributes, as C++ designated initializers in the Options struct's order.
   const PrebuiltSpec* prebuilt = nullptr;
   std::vector<std::string> options;  // ".path = \"in.log\"", ".follow = true"
+  // Its attributes that are no plain Options field (OptionUse::key, OptionUse::wiring): attribute -> the C++
+  // expression of the value (for key: the field name), e.g. {"offset_file", "\"tail.offset\""}.
+  std::map<std::string, std::string> wiring;
 };
 
 struct Edge {
@@ -197,6 +201,9 @@ struct Service {
   [[nodiscard]] bool type_needs_trivial_copy(const std::string& type) const;
   [[nodiscard]] std::vector<std::string> channels_of_type(const std::string& type) const;
   [[nodiscard]] bool uses_prebuilt() const noexcept;
+  // <XBatch> in a sketch with prebuilt actors, where X is a message type of the sketch (on an edge, or a
+  // library type such as Line): std::vector<X>, and this returns X. Otherwise empty (a type of its own).
+  [[nodiscard]] std::string batch_element(const std::string& type) const;
   // Channels the whole graph is expected to carry traffic on by itself (not fed only by actors that need a
   // file, a peer or a client), bundle lanes expanded: what the generated graph test and telemetry check
   // require.

@@ -6,6 +6,9 @@
 // write instead.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,5 +38,11 @@ struct InstanceName {
   int suffix = -1;
 };
 [[nodiscard]] InstanceName split_instance_suffix(std::string_view id);
+
+// The number of single-character edits (insert, delete, replace) that turn `a` into `b`: how near a
+// misspelt name is to a known one, for "did you mean" suggestions.
+[[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
+// Digits only ("42"), fitting in 64 bits; nothing for "", "-1", "4x" or an overflow.
+[[nodiscard]] std::optional<std::uint64_t> parse_u64(std::string_view s);
 
 }  // namespace steady_gen

@@ -40,7 +40,7 @@ std::string instances_text(const Service& s, const Kind& k) {
 }
 
 bool is_library_type(const Service& s, const std::string& type) {
-  return s.uses_prebuilt() && find_library_type(type) != nullptr;
+  return s.uses_prebuilt() && (find_library_type(type) != nullptr || !s.batch_element(type).empty());
 }
 
 Vars common_vars(const Service&, const std::string& ns, const std::string& dot_file) {
@@ -99,31 +99,69 @@ std::string actor_builder(const Node& node) {
   return a;
 }
 
+// The T of a prebuilt node's generic ports: the type of its first generic port, or X of its first <XBatch>
+// port (steady::unbatcher: <XBatch> in, <X> out). Empty when it has no generic port.
+std::string prebuilt_type(const Service& s, int n) {
+  const Kind& k = s.kind_of(n);
+  const PrebuiltSpec& spec = *k.prebuilt;
+  auto scan = [&](const std::vector<Port>& list, const std::vector<PortSpec>& specs) -> std::string {
+    for (std::size_t p = 0; p < list.size() && p < specs.size(); ++p)
+      if (specs[p].types.empty()) return specs[p].batch ? s.batch_element(list[p].type) : list[p].type;
+    return {};
+  };
+  std::string t = scan(k.inputs, spec.inputs);
+  return t.empty() ? scan(k.outputs, spec.outputs) : t;
+}
+
 // A prebuilt actor: the library's class, built from its Options (the node's attributes), on its channels.
 std::string prebuilt_actor(const Service& s, int n) {
   const Node& node = s.nodes[n];
   const Kind& k = s.kind_of(n);
   const PrebuiltSpec& spec = *k.prebuilt;
-  std::string type;  // T of the ports that take any type
+  const std::string type = prebuilt_type(s, n);  // T of the ports that take any type
   std::size_t lanes = 0;
   std::vector<std::string> args;
-  auto ports = [&](const std::vector<Port>& list, const std::vector<Binding>& binds,
-                   const std::vector<PortSpec>& specs, bool input) {
+  auto ports = [&](const std::vector<Port>& list, const std::vector<Binding>& binds, bool input) {
     for (std::size_t p = 0; p < list.size(); ++p) {
-      if (p < specs.size() && specs[p].types.empty() && type.empty()) type = list[p].type;
       if (list[p].bundle) lanes = s.channels[binds[p].channel].lanes();
       args.push_back(end_arg(s, binds[p], input));
     }
   };
-  ports(k.inputs, s.in_bind[n], spec.inputs, true);
-  ports(k.outputs, s.out_bind[n], spec.outputs, false);
+  ports(k.inputs, s.in_bind[n], true);
+  ports(k.outputs, s.out_bind[n], false);
   std::string a =
       "// " + node.id + ": mod::steady::" + std::string(spec.name) + " — " + std::string(spec.summary) + "\n";
+  std::vector<std::string> options = node.options;
+  if (auto key = node.wiring.find("key"); key != node.wiring.end()) {  // the first field of SplitterOptions
+    const std::string what = key->second == "message" ? "m" : "m." + key->second;
+    options.insert(options.begin(), ".key = [](const " + type + "& m) { return static_cast<std::uint64_t>(" +
+                                        "std::hash<std::remove_cvref_t<decltype(" + what + ")>>{}(" + what +
+                                        ")); }");
+    a += "// key=\"" + key->second + "\": every message with the same " +
+         (key->second == "message" ? std::string("content") : key->second) + " goes to the same lane\n";
+  }
+  std::string codec_type, codec_arg;
+  if (const LibraryType* lt = find_library_type(type); spec.bridge && lt != nullptr && !lt->codec.empty()) {
+    codec_type = lt->codec_type;
+    codec_arg = ", " + std::string(lt->codec);
+  }
+  if (auto file = node.wiring.find("offset_file"); file != node.wiring.end()) {
+    // Resume (file_source): a persisted State<FileOffset> (steady/state.hpp).
+    const std::string var = node.full_name + "_offset";
+    const auto every = node.wiring.find("offset_every");
+    a += "// offset_file: it resumes after the last line taken, across restarts of the service\n";
+    a += "auto " + var + " = graph.state<::steady::actors::FileOffset>(" +
+         cpp_string_literal(node.full_name + "_offset") + ")\n    .persist(" + file->second +
+         (every != node.wiring.end() ? ", " + every->second : std::string()) + ")\n    .build();\n";
+    a += "if (!" + var + ") throw std::runtime_error(" + cpp_string_literal(node.id + " (offset_file): ") +
+         " + " + var + ".error());\n";
+    args.push_back("*" + var);
+  }
   a += actor_builder(node);
-  std::string opts = node.options.empty() ? "{}" : "{" + join(node.options, ", ") + "}";
-  if (opts.size() > 80) opts = "{\n        " + join(node.options, ",\n        ") + "}";
-  a += ".run(\n    " + prebuilt_class(spec, type, lanes) + "(" + opts + "),\n    " + join(args, ",\n    ") +
-       ");";
+  std::string opts = options.empty() ? "{}" : "{" + join(options, ", ") + "}";
+  if (opts.size() > 80) opts = "{\n        " + join(options, ",\n        ") + "}";
+  a += ".run(\n    " + prebuilt_class(spec, type, lanes, codec_type) + "(" + opts + codec_arg + "),\n    " +
+       join(args, ",\n    ") + ");";
   return a;
 }
 
@@ -182,6 +220,13 @@ Vars wiring_vars(const Service& s, const RenderOptions& o) {
   v["has_troupes"] = troupes.empty() ? "" : "1";
   v["troupes"] = join(troupes, "\n");
   v["actors"] = join(actors, "\n\n");
+  bool line_codec = false;
+  for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n)
+    if (const Kind& k = s.kind_of(n); k.prebuilt != nullptr && k.prebuilt->bridge) {
+      const LibraryType* lt = find_library_type(prebuilt_type(s, n));
+      line_codec = line_codec || (lt != nullptr && !lt->codec.empty());
+    }
+  v["line_codec"] = line_codec ? "1" : "";
   v["stopper"] = kStopperName;
   std::vector<std::string> names;
   for (const std::string& n : s.runtime_channel_names()) names.push_back(cpp_string_literal(n));
@@ -217,6 +262,21 @@ Vars graph_test_vars(const Service& s, const RenderOptions& o) {
     waits.push_back("EXPECT_TRUE(" + var +
                     ".wait_for_count(1, 30s)) << \"nothing reached the mock in place of " + node.id + "\";");
   }
+  // A bridge sender with no peer (none runs in this test) holds what it took and vetoes the stop: where
+  // traffic reaches it, a mock takes its place in the first test too.
+  std::vector<std::string> bridge_mocks;
+  const std::vector<std::string> live = s.live_channel_names();
+  for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
+    const Kind& k = s.kind_of(n);
+    if (k.prebuilt == nullptr || !k.prebuilt->holds_stop_without_peer || k.inputs.empty()) continue;
+    const std::string lane = s.channels[s.in_bind[n][0].channel].runtime_names()[0];
+    if (std::find(live.begin(), live.end(), lane) == live.end()) continue;
+    bridge_mocks.push_back("(void)stage.replace_with_sink<" + k.inputs[0].type + ">(" +
+                           cpp_string_literal(s.nodes[n].full_name) + ");  // " + s.nodes[n].id +
+                           ": steady::" + std::string(k.prebuilt->name) + ", whose peer is not running here");
+  }
+  v["has_bridge_mocks"] = bridge_mocks.empty() ? "" : "1";
+  v["bridge_mocks"] = join(bridge_mocks, "\n");
   v["has_sinks"] = mocks.empty() ? "" : "1";
   v["sink_mocks"] = join(mocks, "\n");
   v["sink_waits"] = join(waits, "\n");
@@ -229,8 +289,26 @@ std::vector<OutputFile> render_messages(const Service& s, const RenderOptions& o
   std::vector<OutputFile> out;
   Vars v = common_vars(s, o.name, o.dot_file);
   std::vector<std::string> includes, asserts;
-  std::vector<std::string> aliases;
+  std::vector<std::string> aliases, batch_aliases;
+  // Message types that cross a bridge: the default codec copies their bytes.
+  std::vector<std::string> bridged;
+  for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n)
+    if (const Kind& k = s.kind_of(n); k.prebuilt != nullptr && k.prebuilt->bridge)
+      for (const Port& p : k.prebuilt->inputs.empty() ? k.outputs : k.inputs)
+        if (std::find(bridged.begin(), bridged.end(), p.type) == bridged.end()) bridged.push_back(p.type);
   for (const std::string& type : s.types) {
+    if (const std::string x = s.batch_element(type); !x.empty()) {  // <XBatch>: std::vector<X>
+      const LibraryType* lt = find_library_type(x);
+      const std::string elem = lt != nullptr ? std::string(lt->cpp) : x;
+      if (std::find(includes.begin(), includes.end(), "#include <vector>") == includes.end())
+        includes.insert(includes.begin(), "#include <vector>");
+      if (lt != nullptr && std::find(includes.begin(), includes.end(),
+                                     "#include " + std::string(lt->header)) == includes.end())
+        includes.insert(includes.begin(), "#include " + std::string(lt->header));
+      batch_aliases.push_back("using " + type + " = std::vector<" + elem + ">;  // batches of <" + x +
+                              "> (steady::batcher / steady::unbatcher)");
+      continue;
+    }
     if (is_library_type(s, type)) {  // a message type of steady::actors: an alias, no file of its own
       const LibraryType& lt = *find_library_type(type);
       const std::string inc = "#include " + std::string(lt.header);
@@ -245,6 +323,11 @@ std::vector<OutputFile> render_messages(const Service& s, const RenderOptions& o
     const std::string file = snake_case(type);
     includes.push_back("#include \"messages/" + file + ".hpp\"");
     const auto chans = s.channels_of_type(type);
+    if (std::find(bridged.begin(), bridged.end(), type) != bridged.end())
+      asserts.push_back(
+          "static_assert(std::is_trivially_copyable_v<" + type + ">, \"" + type +
+          " crosses a bridge to another process with the default codec, which copies its bytes: "
+          "keep it trivially copyable\");");
     if (s.type_needs_trivial_copy(type))
       asserts.push_back("static_assert(std::is_trivially_copyable_v<" + type + ">, \"" + type +
                         " travels in >>TakeCopy / >>PeekCopy mode (channels " + join(chans, ", ") +
@@ -271,10 +354,45 @@ std::vector<OutputFile> render_messages(const Service& s, const RenderOptions& o
         {"messages/" + file + ".hpp", render_template("message.hpp.in", m), OutputFile::Owner::user, {}});
   }
   v["includes"] = join(includes, "\n");
+  for (std::string& a : batch_aliases) aliases.push_back(std::move(a));  // after the types they hold
   v["aliases"] = join(aliases, "\n");
   v["asserts"] = join(asserts, "\n");
   out.insert(out.begin(),
              {"messages.hpp", render_template("messages.hpp.in", v), OutputFile::Owner::generated, {}});
+  return out;
+}
+
+// ---------------------------------------------------------------- CMakeLists.txt
+
+// The library targets the prebuilt actors need (steady::actors, steady::bridge_zmq, ...), each checked with
+// a message that says how to build it, and linked.
+std::string prebuilt_links(const Service& s, const std::string& name) {
+  struct Target {
+    std::string_view target, flags;
+  };
+  static constexpr Target kTargets[] = {
+      {"actors", "-DSTEADY_BUILD_ACTORS=ON"},
+      {"bridge_zmq", "-DSTEADY_BUILD_BRIDGES=ON"},
+      {"bridge_nats", "-DSTEADY_BUILD_BRIDGES=ON -DSTEADY_BUILD_BRIDGE_NATS=ON"},
+  };
+  std::string out;
+  for (const Target& t : kTargets) {
+    std::vector<std::string> users;
+    for (const Kind& k : s.kinds)
+      if (k.prebuilt != nullptr && k.prebuilt->target == t.target &&
+          std::find(users.begin(), users.end(), std::string(k.prebuilt->name)) == users.end())
+        users.push_back(std::string(k.prebuilt->name));
+    if (users.empty()) continue;
+    const std::string target = "steady::" + std::string(t.target);
+    out += "# mod::steady::" + join(users, ", mod::steady::") + " in the DOT file: " + target + ".\n";
+    out += "if(NOT TARGET " + target + ")\n";
+    out += "  message(FATAL_ERROR \"" + name + " uses " + join(users, ", ") +
+           ", but this steady_state has no " + target +
+           ": build and \"\n                      \"install it with " + std::string(t.flags) +
+           "\")\nendif()\n";
+    out += "target_link_libraries(" + name + "_actors PUBLIC " + target + ")\n";
+  }
+  if (!out.empty()) out.pop_back();
   return out;
 }
 
@@ -329,6 +447,7 @@ std::vector<OutputFile> render(const Service& s, const RenderOptions& o) {
   cm["actor_sources"] = detail::join(actor_sources, "\n");
   cm["test_sources"] = detail::join(test_sources, "\n");
   cm["prebuilt"] = s.uses_prebuilt() ? "1" : "";
+  cm["prebuilt_links"] = detail::prebuilt_links(s, o.name);
   out.push_back({"CMakeLists.txt", render_template("CMakeLists.txt.in", cm), Owner::generated, {}});
 
   out.push_back({"README.md", render_template("README.md.in", detail::readme_vars(s, o)), Owner::user, {}});
