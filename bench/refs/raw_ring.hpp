@@ -56,7 +56,8 @@ inline void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
 }
 
 // spin_park: spin, then park at once, no yield phase (investigation only: steady_state's solo actors wait this way).
-enum class Wait { spin_yield, spin_yield_park, spin_park };
+// park: no spin at all, park at once (W3's sleeping receiver: every message wakes a sleeping thread).
+enum class Wait { spin_yield, spin_yield_park, spin_park, park };
 
 // One side's "asleep" flag, alone on its cache line.
 struct alignas(kLine) Parker {
@@ -65,7 +66,7 @@ struct alignas(kLine) Parker {
   // Block until ready() holds, with the chosen strategy. ready() refreshes the index it needs.
   template <Wait W, class Ready>
   void wait_until(Ready&& ready) noexcept {
-    for (unsigned i = 0; i < kSpin; ++i) {
+    for (unsigned i = 0; i < (W == Wait::park ? 0u : kSpin); ++i) {
       if (ready()) return;
       cpu_pause();
     }
