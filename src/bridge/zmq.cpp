@@ -26,9 +26,10 @@ namespace {
 
 constexpr std::uint32_t kMagic = 0x31425453;  // "STB1" read as little-endian bytes: catches foreign traffic
 
-// One ZeroMQ context per process, never destroyed: zmq_ctx_term at static destruction would wait for sockets
-// that a detached thread may still hold. (ZeroMQ contexts are thread-safe; sockets are not, and each stays
-// with its actor's thread.)
+// One ZeroMQ context per process for the egress links, never destroyed: zmq_ctx_term at static destruction
+// would wait for sockets that a detached thread may still hold. (ZeroMQ contexts are thread-safe; sockets are
+// not, and each stays with its actor's thread.) An ingress link has a context of its own (IngressLink::Impl):
+// a never-destroyed context never flushes what a closed socket still holds before the process exits.
 zmq::context_t& context() {
   static auto* ctx = new zmq::context_t(1);
   return *ctx;
@@ -362,8 +363,8 @@ struct IngressLink::Impl {
       : shared(sh),
         who("bridge ingress '" + name + "'"),
         session(random_session()),
-        data(context(), zmq::socket_type::pull),
-        control(context(), zmq::socket_type::push),
+        data(own, zmq::socket_type::pull),
+        control(own, zmq::socket_type::push),
         watch(sh.bell, {fd_of(data), fd_of(control)}) {
     const IngressOptions& o = sh.options;
     data.set(zmq::sockopt::rcvhwm, std::max(o.receive_hwm, 1));
@@ -382,6 +383,11 @@ struct IngressLink::Impl {
   IngressShared& shared;
   std::string who, endpoint;
   std::uint64_t session;
+  // The link's own context, destroyed after its sockets: its destructor (zmq_ctx_term) returns once the last
+  // acknowledgements the closed control socket still held are on the wire, or its linger ran out. With the
+  // shared context they would sit in ZeroMQ's I/O thread, and a receiver whose main() returns right after
+  // end-of-stream would take them with it: the egress, never acknowledged, could not stop cleanly.
+  zmq::context_t own{1};
   zmq::socket_t data, control;
   SocketWatch watch;  // [0] data, [1] control; after the sockets: stops ringing before they close
   zmq::message_t msg;

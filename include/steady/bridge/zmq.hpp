@@ -95,7 +95,9 @@ struct IngressOptions {
   int receive_hwm = 16;      // frames ZeroMQ may queue on the receiving side
   // Hello (announce the session) this often until the egress answers, then every 5× as a heartbeat.
   std::chrono::milliseconds hello_every{200};
-  std::chrono::milliseconds linger{1000};  // how long closing the sockets may flush the last acknowledgement
+  // How long an incarnation's end may wait to put its last acknowledgements on the wire (it returns as soon as
+  // they are; the full time only if the egress is unreachable). Kept even if the process exits right after.
+  std::chrono::milliseconds linger{1000};
   bool stop_graph_at_end = false;          // request the graph's stop after end-of-stream
 };
 
