@@ -65,11 +65,13 @@ try {
   const before = await page.evaluate(() => window.steadyUI.positions());
   const seq0 = await page.evaluate(() => window.steadyUI.state().seq);
   const numbers = st.channels.find((c) => c.name === 'numbers').edge;
-  await page.waitForFunction(([s0, e]) => {
+  // The text the wait saw, not a second read: a later frame may show a window in which nothing moved (a slow
+  // sanitizer build), which says nothing about whether rates are drawn.
+  const rateHandle = await page.waitForFunction(([s0, e]) => {
     const t = document.querySelectorAll(`#e${e} text`)[1];
-    return window.steadyUI.state().seq >= s0 + 5 && t && !t.textContent.startsWith('0/s');
+    return window.steadyUI.state().seq >= s0 + 5 && t && !t.textContent.startsWith('0/s') && t.textContent;
   }, [seq0, numbers], { timeout: 20_000 });
-  const rateText = await page.$eval(`#e${numbers} text:nth-of-type(2)`, (t) => t.textContent);
+  const rateText = await rateHandle.jsonValue();
   check(/^[0-9.]+k?\/s/.test(rateText) && !rateText.startsWith('0/s'), 'the busy edge "numbers" shows a rate: ' + rateText);
   const after = await page.evaluate(() => window.steadyUI.positions());
   check(JSON.stringify(before) === JSON.stringify(after), 'node positions unchanged after several frames');
