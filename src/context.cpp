@@ -115,6 +115,7 @@ bool WaitBase::fairness_yield() noexcept {
 }
 
 bool WaitBase::not_ready() noexcept {
+  poll_at_ = kNoDeadline;  // only a suspending wait reads it (see WaitBase)
   if (core_.forced_stop()) {
     status_ = WaitStatus::shutdown;
     return true;
@@ -132,7 +133,7 @@ bool WaitBase::await_suspend(std::coroutine_handle<>) noexcept {
   return core_.suspend_on(*this);
 }
 
-TimePoint WaitBase::deadline() const noexcept { return std::min({timeout_at_, poll_at_, cond_at_}); }
+TimePoint WaitBase::deadline() const noexcept { return std::min(timeout_at_, poll_at_); }
 
 bool WaitBase::should_resume(TimePoint now) noexcept {
   if (ready()) {

@@ -79,17 +79,24 @@ struct Cond {
   std::chrono::nanoseconds duration{0};
   detail::TimePoint at = detail::kNoDeadline;  // resolved when the wait starts
 };
-// What avail() and vacant() return: a Cond that remembers its kind in its type, so wait_all(avail(..), vacant(..))
-// (a relay's wait, once per pass) can pick an awaiter made for exactly that pair. Use them as plain Conds.
-struct AvailCond : Cond {};
-struct VacantCond : Cond {};
+// What avail() and vacant() return: a channel and a count whose type says which condition it is, so
+// wait_all(avail(..), vacant(..)) (a relay's wait, once per pass) can pick an awaiter made for exactly that pair
+// without building two whole Conds. Each converts to a Cond wherever one is expected.
+template <Cond::Kind K>
+struct ChannelCond {
+  detail::ChannelCore* channel;
+  std::uint64_t units;
+  operator Cond() const noexcept { return {K, channel, nullptr, nullptr, units, {}, detail::kNoDeadline}; }
+};
+using AvailCond = ChannelCond<Cond::Kind::avail>;
+using VacantCond = ChannelCond<Cond::Kind::vacant>;
 template <class T>
 [[nodiscard]] AvailCond avail(Rx<T>& rx, std::uint64_t n) noexcept {
-  return {{Cond::Kind::avail, &rx.ring(), nullptr, nullptr, n, {}, detail::kNoDeadline}};
+  return {&rx.ring(), n};
 }
 template <class T>
 [[nodiscard]] VacantCond vacant(Tx<T>& tx, std::uint64_t n) noexcept {
-  return {{Cond::Kind::vacant, &tx.ring(), nullptr, nullptr, n, {}, detail::kNoDeadline}};
+  return {&tx.ring(), n};
 }
 // Satisfied once `d` has passed since the wait began.
 [[nodiscard]] inline Cond after(std::chrono::nanoseconds d) noexcept {
@@ -121,6 +128,11 @@ inline bool cond_ready_inline(Cond& c, TimePoint now) noexcept {
 }
 
 // The part every awaiter shares: fast path, suspension, shutdown and timeout rules.
+//
+// A satisfied wait (the hot path: one per pass of most actors) writes only what it needs: the awaiter's references,
+// its counts, the timeout and the status. What only a wait that goes on to suspend needs (poll_at_) is written on
+// the slow path, by not_ready(), before anything reads it; a count above the channel's capacity is clamped there
+// too (it cannot hold before the clamp, so the fast path needs no clamp).
 class WaitBase : public PendingWait {
  public:
   explicit WaitBase(ActorCore& core) noexcept : core_(core) {}
@@ -137,45 +149,52 @@ class WaitBase : public PendingWait {
   // Returns true when the coroutine may go on without suspending. The satisfied case is inline (it is the hot
   // path: one per pass); the rest is out of line.
   bool fast_path(bool condition_holds) noexcept {
-    if (condition_holds) [[likely]] {
-      status_ = WaitStatus::satisfied;
-      if (!core_.in_troupe || --core_.fairness_budget != 0) [[likely]] return true;
-      return fairness_yield();
-    }
+    if (condition_holds) [[likely]] return satisfied();
     return not_ready();
   }
+  [[gnu::always_inline]] bool satisfied() noexcept {
+    if (!core_.in_troupe || --core_.fairness_budget != 0) [[likely]] return true;
+    return fairness_yield();
+  }
   bool fairness_yield() noexcept;  // troupe fairness: the budget ran out, give the other members a turn
-  bool not_ready() noexcept;       // shutdown rules for a wait that has to suspend
+  bool not_ready() noexcept;       // shutdown rules for a wait that has to suspend (sets poll_at_ and yield_)
 
   ActorCore& core_;
   TimePoint timeout_at_ = kNoDeadline;
-  TimePoint poll_at_ = kNoDeadline;  // set for waits begun while the graph is stopping
-  TimePoint cond_at_ = kNoDeadline;  // earliest timer condition
-  WaitStatus status_ = WaitStatus::satisfied;
-  bool yield_ = false;
+  TimePoint poll_at_;  // kNoDeadline, or a poll time for waits begun while the graph is stopping (slow path)
+  WaitStatus status_ = WaitStatus::satisfied;  // (two adjacent bytes: one store)
+  bool yield_ = false;                         // suspend only to let the troupe's other members run
 };
 
 // wait_avail / wait_vacant on one channel: the hot path, fully inline.
 template <bool Avail>
 class ChannelWait final : public WaitBase {
  public:
-  ChannelWait(ActorCore& core, ChannelCore& ch, std::uint64_t n) noexcept
-      : WaitBase(core), ch_(ch), n_(std::min(n, ch.capacity())) {}
+  ChannelWait(ActorCore& core, ChannelCore& ch, std::uint64_t n) noexcept : WaitBase(core), ch_(ch), n_(n) {}
   // Give up after d: the wait then returns timed_out.
   [[nodiscard]] ChannelWait timeout(std::chrono::nanoseconds d) && noexcept {
     timeout_at_ = core_.now() + d;
     return std::move(*this);
   }
-  bool await_ready() noexcept { return fast_path(ready()); }
+  [[gnu::always_inline]] bool await_ready() noexcept {
+    if (ready()) [[likely]] return satisfied();
+    if (n_ > ch_.capacity()) {
+      n_ = ch_.capacity();
+      if (ready()) return satisfied();
+    }
+    return not_ready();
+  }
   WaitResult await_resume() const noexcept { return {status_, WaitResult::no_lane}; }
 
-  bool ready() noexcept override { return Avail ? ch_.avail_ready(n_) : ch_.vacant_ready(n_); }
+  [[gnu::always_inline]] bool ready() noexcept override {
+    return Avail ? ch_.avail_ready(n_) : ch_.vacant_ready(n_);
+  }
   bool arm() noexcept override { return Avail ? ch_.arm_avail(n_) : ch_.arm_vacant(n_); }
   void disarm() noexcept override { Avail ? ch_.disarm_avail() : ch_.disarm_vacant(); }
 
  private:
   ChannelCore& ch_;
-  const std::uint64_t n_;
+  std::uint64_t n_;  // clamped to the capacity on the slow path
 };
 
 // wait_all(avail(in, n), vacant(out, m)): the relay's wait, once per pass, fully inline. The same rules as
@@ -184,15 +203,23 @@ class ChannelWait final : public WaitBase {
 class AvailVacantWait final : public WaitBase {
  public:
   AvailVacantWait(ActorCore& core, ChannelCore& in, std::uint64_t n, ChannelCore& out, std::uint64_t m) noexcept
-      : WaitBase(core), in_(in), out_(out), n_(std::min(n, in.capacity())), m_(std::min(m, out.capacity())) {}
+      : WaitBase(core), in_(in), out_(out), n_(n), m_(m) {}
   [[nodiscard]] AvailVacantWait timeout(std::chrono::nanoseconds d) && noexcept {
     timeout_at_ = core_.now() + d;
     return std::move(*this);
   }
-  bool await_ready() noexcept { return fast_path(ready()); }
+  [[gnu::always_inline]] bool await_ready() noexcept {
+    if (ready()) [[likely]] return satisfied();
+    if (n_ > in_.capacity() || m_ > out_.capacity()) {
+      n_ = std::min(n_, in_.capacity());
+      m_ = std::min(m_, out_.capacity());
+      if (ready()) return satisfied();
+    }
+    return not_ready();
+  }
   WaitResult await_resume() const noexcept { return {status_, WaitResult::no_lane}; }
 
-  bool ready() noexcept override { return in_.avail_ready(n_) && out_.vacant_ready(m_); }
+  [[gnu::always_inline]] bool ready() noexcept override { return in_.avail_ready(n_) && out_.vacant_ready(m_); }
   bool arm() noexcept override {
     // Arm both (each arm re-checks after its fence), then decide on both: one may hold and the other not.
     (void)in_.arm_avail(n_);
@@ -211,7 +238,7 @@ class AvailVacantWait final : public WaitBase {
  private:
   ChannelCore& in_;
   ChannelCore& out_;
-  const std::uint64_t n_, m_;
+  std::uint64_t n_, m_;  // clamped to the capacities on the slow path
 };
 
 // all-of / any-of over N conditions (also bundles and timers).
@@ -282,7 +309,7 @@ class MultiWait final : public WaitBase {
     }
     return false;
   }
-  TimePoint deadline() const noexcept override { return std::min({timeout_at_, poll_at_, wake_at_}); }
+  TimePoint deadline() const noexcept override { return std::min({WaitBase::deadline(), wake_at_}); }
   // Not ready yet. In an all-of wait, a timer that had passed when ready() looked is satisfied for good and what is
   // missing is a channel (armed: its change wakes the actor) or a later timer: the passed timer must not stay the
   // wake-up time, or the executor would wake the actor again and again (a busy loop) until the channel is ready.
@@ -311,6 +338,7 @@ class MultiWait final : public WaitBase {
 
  private:
   std::array<Cond, N> conds_;
+  TimePoint cond_at_ = kNoDeadline;     // earliest timer condition
   TimePoint wake_at_ = kNoDeadline;     // the timers' part of deadline()
   TimePoint checked_at_ = kNoDeadline;  // the time the last ready() judged the timers at
   const bool all_;
