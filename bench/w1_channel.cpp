@@ -10,8 +10,8 @@
 // One-thread variants, deterministic, for --callgrind only:
 //   raw_1t, raw_1t_zc, boost_1t (producer and consumer steps alternating on one thread)
 //   steady_troupe, steady_troupe_zc (both actors in one troupe)
-// Investigation variant, only when named with --impl: steady_solo_spin (GraphBuilder::default_spin(20000) instead of
-// the default 256 checks before parking).
+// Investigation variants, only when named with --impl: steady_solo_spin (GraphBuilder::default_spin(20000) instead of
+// the default 256 checks before parking), steady_solo_noyield (GraphBuilder::default_yield(0): no yield phase).
 #include <boost/lockfree/spsc_queue.hpp>
 
 #include <cstdio>
@@ -171,9 +171,10 @@ RunResult boost_one_thread(u64 n, std::size_t batch) {
 // ---------------------------------------------------------------- steady_state
 
 template <Api A>
-RunResult steady_pair(u64 n, std::size_t batch, bool troupe, std::uint32_t spin = 0) {
+RunResult steady_pair(u64 n, std::size_t batch, bool troupe, std::uint32_t spin = 0, int yields = -1) {
   auto b = steady::GraphBuilder::for_testing();
   if (spin != 0) b.default_spin(spin);
+  if (yields >= 0) b.default_yield(static_cast<std::uint32_t>(yields));
   auto g = b.build();
   auto cb = g.channel<u64>();
   cb.name("w1").capacity(kCapacity);
@@ -227,7 +228,10 @@ std::vector<std::pair<std::string, Fn>> all_impls(u64 n, std::size_t b, const Ar
     add("raw_ring_park", [=] { return raw_two_threads<Api::single, Wait::spin_yield_park>(n, b); });
     add("boost_spsc", [=] { return boost_two_threads(n, b); });
     add("steady_solo", [=] { return steady_pair<Api::single>(n, b, false); });
-    if (!args.impls.empty()) add("steady_solo_spin", [=] { return steady_pair<Api::single>(n, b, false, kLongSpin); });
+    if (!args.impls.empty()) {
+      add("steady_solo_spin", [=] { return steady_pair<Api::single>(n, b, false, kLongSpin); });
+      add("steady_solo_noyield", [=] { return steady_pair<Api::single>(n, b, false, 0, 0); });
+    }
   } else {
     if (slice) add("raw_ring", [=] { return raw_two_threads<Api::slice, Wait::spin_yield>(n, b); });
     if (zc) add("raw_ring_zc", [=] { return raw_two_threads<Api::zc, Wait::spin_yield>(n, b); });
@@ -235,8 +239,10 @@ std::vector<std::pair<std::string, Fn>> all_impls(u64 n, std::size_t b, const Ar
     if (slice) add("boost_spsc", [=] { return boost_two_threads(n, b); });
     if (slice) add("steady_solo", [=] { return steady_pair<Api::slice>(n, b, false); });
     if (zc) add("steady_solo_zc", [=] { return steady_pair<Api::zc>(n, b, false); });
-    if (slice && !args.impls.empty())
+    if (slice && !args.impls.empty()) {
       add("steady_solo_spin", [=] { return steady_pair<Api::slice>(n, b, false, kLongSpin); });
+      add("steady_solo_noyield", [=] { return steady_pair<Api::slice>(n, b, false, 0, 0); });
+    }
   }
   return v;
 }

@@ -11,8 +11,9 @@
 // Investigation variants (only when named with --impl): steady_troupe_two[_zc], the relay awaiting wait_avail then
 // wait_vacant instead of one wait_all; steady_solo_spin[_zc] / steady_split_spin[_zc], solo actors polling
 // 20000 checks (GraphBuilder::default_spin) instead of 256 before they park; raw_3t_noyield[_zc], the reference
-// without its yield phase (spin, then park at once, as steady_state's solo actors do); steady_troupe_nolat[_zc],
-// the troupe with channel latency sampling off (ChannelBuilder::latency_sample_every(0)).
+// without its yield phase (spin, then park at once); steady_solo_noyield[_zc] / steady_split_noyield[_zc], solo
+// actors without theirs (GraphBuilder::default_yield(0)); steady_troupe_nolat[_zc], the troupe with channel
+// latency sampling off (ChannelBuilder::latency_sample_every(0)).
 // Other references in the same run:
 //   mutex_3t           three threads on two mutex + condition-variable queues (refs/mutex_queue.hpp)
 //   caf_msg            CAF 0.17, one message per item (batch 1 only)     — steady_troupe must be ≥ 20× it
@@ -137,10 +138,12 @@ enum class Place { troupe, solo, split };
 constexpr std::uint32_t kLongSpin = 20000;  // investigation variants *_spin: default_spin(20000) instead of 256
 
 template <Api A, RelayWait RW = RelayWait::all>
-RunResult steady_pipeline(u64 n, std::size_t b, Place place, std::uint32_t spin = 0, long lat_sample = -2) {
+RunResult steady_pipeline(u64 n, std::size_t b, Place place, std::uint32_t spin = 0, long lat_sample = -2,
+                          int yields = -1) {
   if (lat_sample == -2) lat_sample = g_lat_sample;
   auto builder = steady::GraphBuilder::for_testing();
   if (spin != 0) builder.default_spin(spin);
+  if (yields >= 0) builder.default_yield(static_cast<std::uint32_t>(yields));
   auto g = builder.build();
   auto make = [&g, lat_sample](const char* name) {
     auto cb = g.channel<u64>();
@@ -188,6 +191,8 @@ std::vector<std::pair<std::string, Fn>> all_impls(u64 n, std::size_t b, const Ar
       add("steady_troupe_two" + s, [=] { return steady_pipeline<A, RelayWait::two>(n, b, Place::troupe); });
       add("steady_solo_spin" + s, [=] { return steady_pipeline<A>(n, b, Place::solo, kLongSpin); });
       add("steady_split_spin" + s, [=] { return steady_pipeline<A>(n, b, Place::split, kLongSpin); });
+      add("steady_solo_noyield" + s, [=] { return steady_pipeline<A>(n, b, Place::solo, 0, -2, 0); });
+      add("steady_split_noyield" + s, [=] { return steady_pipeline<A>(n, b, Place::split, 0, -2, 0); });
       add("raw_3t_noyield" + s, [=] { return raw_three_threads<A, Wait::spin_park>(n, b); });
       add("steady_troupe_nolat" + s, [=] { return steady_pipeline<A>(n, b, Place::troupe, 0, 0); });
     }

@@ -75,6 +75,17 @@ bool ActorCore::suspend_on(PendingWait& w) noexcept {
     }
     cpu_relax();
   }
+  // Then give the core to whoever needs it (often the peer this wait is for) and look again, a few times, before
+  // paying for a park and a wake-up. Channel waits only: a wait with a deadline is waiting for time to pass.
+  if (yield_iterations != 0 && w.deadline() == kNoDeadline) {
+    for (std::uint32_t i = 0; i < yield_iterations; ++i) {
+      sched_yield();
+      if (w.ready()) {
+        pending = nullptr;
+        return false;
+      }
+    }
+  }
   // The clock only when the wait has a deadline (a timer, a timeout or the shutdown poll): without one,
   // should_resume() compares no time, and a clock read (≈ 50–250 ns on a KVM guest, as much as moving dozens of
   // messages) would be wasted on every suspension of a channel wait. Same in resume() below.

@@ -194,6 +194,7 @@ void Graph::start() {
       g.executors.push_back(
           std::make_unique<detail::Executor>(detail::ExecutorOptions{a.full_name, r->cpu, r->stack}));
       a.spin_iterations = r->spin >= 0 ? static_cast<std::uint32_t>(r->spin) : g.options.default_spin;
+      a.yield_iterations = a.spin_iterations == 0 ? 0 : g.options.default_yield;
       g.executors.back()->add(a);
     }
   }

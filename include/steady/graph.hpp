@@ -67,6 +67,11 @@ struct GraphOptions {
   bool handle_signals = true;  // SIGINT/SIGTERM request a stop (production default; off for testing)
   // Solo actors spin this many condition checks before they arm and sleep (latency knob; 0 = park at once).
   std::uint32_t default_spin = 256;
+  // Then, for a wait on channels alone (no timer, no timeout), give the core away this many times
+  // (sched_yield), checking after each, before they sleep: on a machine with fewer free cores than busy threads
+  // the peer often runs in that time, and a park (two futex calls and a wake-up) is avoided. Not for actors that
+  // spin 0 (they park at once) nor for timer waits (sleeping until the timer is the point).
+  std::uint32_t default_yield = 64;
   // A troupe member that passes this many satisfied waits in a row yields to the others.
   std::uint32_t fairness_budget = 64;
   // Waits begun while the graph is stopping poll this often, so vetoing actors can vote again.
@@ -88,6 +93,7 @@ class GraphBuilder {
   [[nodiscard]] static GraphBuilder for_testing();
   GraphBuilder& handle_signals(bool on) noexcept { o_.handle_signals = on; return *this; }
   GraphBuilder& default_spin(std::uint32_t checks) noexcept { o_.default_spin = checks; return *this; }
+  GraphBuilder& default_yield(std::uint32_t times) noexcept { o_.default_yield = times; return *this; }
   GraphBuilder& fairness_budget(std::uint32_t waits) noexcept { o_.fairness_budget = waits; return *this; }
   GraphBuilder& shutdown_poll(std::chrono::milliseconds p) noexcept { o_.shutdown_poll = p; return *this; }
   GraphBuilder& default_restart(RestartPolicy p) noexcept { o_.default_restart = p; return *this; }

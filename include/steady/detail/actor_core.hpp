@@ -102,6 +102,7 @@ public:
   Executor* executor = nullptr;
   bool in_troupe = false;
   std::uint32_t spin_iterations = 0;  // solo actors: spin this many checks before arming and sleeping
+  std::uint32_t yield_iterations = 0;  // solo actors, channel waits: then yield the core this many times
   std::vector<ChannelCore*> outputs;  // channels it produces into (closed for it when it returns)
   std::vector<ChannelCore*> inputs;   // channels it consumes from
 
