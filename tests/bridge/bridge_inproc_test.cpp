@@ -447,6 +447,29 @@ bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds tim
 }
 }  // namespace
 
+// An egress that first looked while its channel was empty and no ingress had said hello must still notice the
+// messages that come later: they start the unreachable-peer warning. (It used to sleep on its sockets' bell alone
+// then, and never warned.)
+TEST(BridgeInProcess, MessagesArrivingAfterTheFirstLookStillStartTheUnreachableWarning) {
+  LogCapture logs;
+  auto graph = steady::GraphBuilder::for_testing().build();
+  const std::string nowhere = unused_tcp_endpoint();
+  ZmqEgress<u64> egress({.endpoint = nowhere, .ack_endpoint = nowhere, .retry_log_every = 100ms});
+  auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(64).build();
+  auto source = std::make_shared<steady::testing::Source<u64>>();
+  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
+  graph.actor("uplink").run(egress, std::move(rx));
+  graph.start();
+  ASSERT_TRUE(wait_until([&] { return egress.stats().passes >= 1; }, 5s));  // it looked: nothing, nobody
+  source->push_all(iota_values(10));
+  EXPECT_TRUE(logs.wait_for("no reply from the ingress at " + nowhere, 10s))
+      << "the egress did not notice the messages that arrived after its first pass";
+  source->close();
+  graph.request_shutdown();
+  const auto r = graph.block_until_stopped(2s);
+  EXPECT_FALSE(r.clean) << "nothing can be acknowledged without an ingress";
+}
+
 TEST(BridgeInProcess, AnIdleLinkDoesNotWakeAndNewMessagesStillGoThrough) {
   auto graph = steady::GraphBuilder::for_testing().build();
   ZmqIngress<u64> ingress({.endpoint = kAnyPort, .ack_endpoint = kAnyPort, .hello_every = 1s});

@@ -344,8 +344,12 @@ requires CodecFor<C, T> Task ZmqEgress<T, C>::run(Context& ctx, Rx<T>& rx,
     }
     if (link.arm(block == detail::EgressBlock::socket)) sh->bell.ring();  // a socket is ready: pass again
     const auto warn_in = link.note_waiting(rx.avail_units(), rx.is_closed());
-    // More input is worth waking for only if it could be sent: a peer, room on the socket and in the window.
-    if (block == detail::EgressBlock::none && !rx.is_closed() && st.inflight < rx.capacity()) {
+    // More input is worth waking for if it could be sent (a peer, room on the socket and in the window), or, with
+    // no peer met yet and nothing held, because it starts the unreachable-peer warning's clock (without it an
+    // egress that looked before its first message arrived would sleep on the bell alone and never warn).
+    const bool could_send = block == detail::EgressBlock::none && st.inflight < rx.capacity();
+    const bool first_input = block == detail::EgressBlock::peer && rx.avail_units() == 0;
+    if ((could_send || first_input) && !rx.is_closed()) {
       if (warn_in)
         co_await ctx.wait_any(rung(sh->bell), avail(rx, st.inflight + 1), after(*warn_in));
       else
