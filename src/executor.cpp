@@ -68,7 +68,10 @@ void ActorCore::schedule() noexcept { executor->schedule(*this); }
 bool ActorCore::suspend_on(PendingWait& w) noexcept {
   pending = &w;
   ++wait_seq;
-  for (std::uint32_t i = 0; i < spin_iterations; ++i) {  // solo latency knob: poll before paying for a park
+  // A wait on timers alone goes straight to sleep: polling cannot satisfy it (W4: a solo ticker's 256 checks, each
+  // reading the clock, were half the idle CPU of its once-a-second wake-up).
+  const std::uint32_t spins = spin_iterations != 0 && w.may_spin() ? spin_iterations : 0;
+  for (std::uint32_t i = 0; i < spins; ++i) {  // solo latency knob: poll before paying for a park
     if (w.ready()) {
       pending = nullptr;
       return false;
@@ -77,7 +80,7 @@ bool ActorCore::suspend_on(PendingWait& w) noexcept {
   }
   // Then give the core to whoever needs it (often the peer this wait is for) and look again, a few times, before
   // paying for a park and a wake-up. Channel waits only: a wait with a deadline is waiting for time to pass.
-  if (yield_iterations != 0 && w.deadline() == kNoDeadline) {
+  if (spins != 0 && yield_iterations != 0 && w.deadline() == kNoDeadline) {
     for (std::uint32_t i = 0; i < yield_iterations; ++i) {
       sched_yield();
       if (w.ready()) {

@@ -29,6 +29,7 @@ struct RestartDelay final : PendingWait {
   void disarm() noexcept override {}
   TimePoint deadline() const noexcept override { return at; }
   bool should_resume(TimePoint now) noexcept override { return now >= at || actor->stop_requested_fenced(); }
+  bool may_spin() const noexcept override { return false; }
 };
 
 // The stack trace of the exception that ended an actor, from the installed provider (the throw-site recorder by

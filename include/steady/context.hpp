@@ -335,6 +335,11 @@ class MultiWait final : public WaitBase {
   void disarm() noexcept override {
     for (auto& c : conds_) cond_disarm(c);
   }
+  bool may_spin() const noexcept override {  // a channel or a doorbell can change while we spin; time alone cannot
+    for (const auto& c : conds_)
+      if (c.kind != Cond::Kind::after && c.kind != Cond::Kind::periodic) return true;
+    return false;
+  }
 
  private:
   std::array<Cond, N> conds_;

@@ -50,6 +50,9 @@ class PendingWait {
   virtual TimePoint deadline() const noexcept = 0;
   // Whether the actor should be resumed now: condition met, deadline passed, or shutdown cut the wait short.
   virtual bool should_resume(TimePoint now) noexcept = 0;
+  // Whether a solo actor's spin and yield phases could see it satisfied before it sleeps: not for a wait on timers
+  // alone (only time satisfies it, and the executor's timer wakes it on time). Asked once per suspension.
+  virtual bool may_spin() const noexcept { return true; }
 
  protected:
   ~PendingWait() = default;
