@@ -194,24 +194,43 @@ TEST(BridgeInProcess, MalformedMessagesAndFramesAreCountedAndDroppedAndTheRestDe
 
 // ---- a peer that is not there
 
-TEST(BridgeInProcess, UnreachableIngressLogsRetriesAndTheStopReportNamesTheEgress) {
+namespace {
+bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(1ms);  // polling a condition with a deadline
+  }
+  return true;
+}
+}  // namespace
+
+// An egress on a running graph whose endpoints nobody listens on, fed by a test source; it warns every 100 ms.
+struct UnreachableLink {
   LogCapture logs;
-  auto graph = steady::GraphBuilder::for_testing().build();
+  steady::Graph graph = steady::GraphBuilder::for_testing().build();
   const std::string nowhere = unused_tcp_endpoint();
-  ZmqEgress<u64> egress({.endpoint = nowhere, .ack_endpoint = nowhere, .retry_log_every = 100ms});
-  auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(64).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-  graph.actor("uplink").run(egress, std::move(rx));
-  graph.start();
-  source->push_all(iota_values(10));
-  source->close();
-  ASSERT_TRUE(logs.wait_for("no reply from the ingress at " + nowhere, 10s));
-  graph.request_shutdown();
+  ZmqEgress<u64> egress{{.endpoint = nowhere, .ack_endpoint = nowhere, .retry_log_every = 100ms}};
+  std::shared_ptr<steady::testing::Source<u64>> source = std::make_shared<steady::testing::Source<u64>>();
+  UnreachableLink() {
+    auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(64).build();
+    graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
+    graph.actor("uplink").run(egress, std::move(rx));
+    graph.start();
+  }
+  bool warned() { return logs.wait_for("no reply from the ingress at " + nowhere, 10s); }
+};
+
+TEST(BridgeInProcess, UnreachableIngressLogsRetriesAndTheStopReportNamesTheEgress) {
+  UnreachableLink link;
+  link.source->push_all(iota_values(10));
+  link.source->close();
+  ASSERT_TRUE(link.warned());
+  link.graph.request_shutdown();
   const auto t0 = std::chrono::steady_clock::now();
   // The egress never agrees (nothing can be acknowledged); the source gets time to vote even on a loaded
   // machine (300 ms was once too short while other tests ran beside this one).
-  const auto r = graph.block_until_stopped(2s);
+  const auto r = link.graph.block_until_stopped(2s);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 8s) << "the stop must not hang";
   EXPECT_FALSE(r.clean);
   EXPECT_TRUE(r.timed_out);
@@ -219,7 +238,20 @@ TEST(BridgeInProcess, UnreachableIngressLogsRetriesAndTheStopReportNamesTheEgres
   EXPECT_EQ(r.vetoes[0].actor, "uplink");
   EXPECT_NE(r.vetoes[0].reason.find("10 messages not yet acknowledged"), std::string::npos)
       << r.vetoes[0].reason;
-  EXPECT_GE(egress.stats().retry_warnings, 1u);
+  EXPECT_GE(link.egress.stats().retry_warnings, 1u);
+}
+
+// An egress that first looked while its channel was empty and no ingress had said hello must still notice the
+// messages that come later: they start the unreachable-peer warning. (It used to sleep on its sockets' bell alone
+// then, and never warned.)
+TEST(BridgeInProcess, MessagesArrivingAfterTheFirstLookStillStartTheUnreachableWarning) {
+  UnreachableLink link;
+  ASSERT_TRUE(wait_until([&] { return link.egress.stats().passes != 0; }, 5s));  // it looked: nothing, nobody
+  link.source->push_all(iota_values(10));
+  EXPECT_TRUE(link.warned()) << "the egress did not notice the messages that arrived after its first pass";
+  link.source->close();
+  link.graph.request_shutdown();
+  EXPECT_FALSE(link.graph.block_until_stopped(2s).clean) << "nothing can be acknowledged without an ingress";
 }
 
 TEST(BridgeInProcess, AnEgressWithNothingToDeliverAgreesToStopEvenWithoutAPeer) {
@@ -435,40 +467,6 @@ TEST(BridgeCodec, TheDefaultCodecIsBitwiseAndAFixedSizePayloadOfTheWrongLengthIs
 
 // ---- an idle link sleeps: no socket polling; only the ingress's heartbeat timer would wake it (every 5 ×
 // hello_every once synced). New messages after the quiet spell still go through, woken by the sockets.
-
-namespace {
-bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(1ms);  // polling a condition with a deadline
-  }
-  return true;
-}
-}  // namespace
-
-// An egress that first looked while its channel was empty and no ingress had said hello must still notice the
-// messages that come later: they start the unreachable-peer warning. (It used to sleep on its sockets' bell alone
-// then, and never warned.)
-TEST(BridgeInProcess, MessagesArrivingAfterTheFirstLookStillStartTheUnreachableWarning) {
-  LogCapture logs;
-  auto graph = steady::GraphBuilder::for_testing().build();
-  const std::string nowhere = unused_tcp_endpoint();
-  ZmqEgress<u64> egress({.endpoint = nowhere, .ack_endpoint = nowhere, .retry_log_every = 100ms});
-  auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(64).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-  graph.actor("uplink").run(egress, std::move(rx));
-  graph.start();
-  ASSERT_TRUE(wait_until([&] { return egress.stats().passes >= 1; }, 5s));  // it looked: nothing, nobody
-  source->push_all(iota_values(10));
-  EXPECT_TRUE(logs.wait_for("no reply from the ingress at " + nowhere, 10s))
-      << "the egress did not notice the messages that arrived after its first pass";
-  source->close();
-  graph.request_shutdown();
-  const auto r = graph.block_until_stopped(2s);
-  EXPECT_FALSE(r.clean) << "nothing can be acknowledged without an ingress";
-}
 
 TEST(BridgeInProcess, AnIdleLinkDoesNotWakeAndNewMessagesStillGoThrough) {
   auto graph = steady::GraphBuilder::for_testing().build();
