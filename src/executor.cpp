@@ -65,34 +65,36 @@ bool try_sleep(ActorCore& a, Executor& ex, TimePoint now) noexcept {
 
 void ActorCore::schedule() noexcept { executor->schedule(*this); }
 
+namespace {
+// Look at the wait up to `times` times, pausing after each look; true as soon as it holds.
+template <class Pause>
+bool poll(PendingWait& w, std::uint32_t times, Pause pause) noexcept {
+  for (std::uint32_t i = 0; i < times; ++i) {
+    if (w.ready()) return true;
+    pause();
+  }
+  return false;
+}
+}  // namespace
+
 bool ActorCore::suspend_on(PendingWait& w) noexcept {
   pending = &w;
   ++wait_seq;
-  // A wait on timers alone goes straight to sleep: polling cannot satisfy it (W4: a solo ticker's 256 checks, each
-  // reading the clock, were half the idle CPU of its once-a-second wake-up).
-  const std::uint32_t spins = spin_iterations != 0 && w.may_spin() ? spin_iterations : 0;
-  for (std::uint32_t i = 0; i < spins; ++i) {  // solo latency knob: poll before paying for a park
-    if (w.ready()) {
-      pending = nullptr;
-      return false;
-    }
-    cpu_relax();
-  }
-  // Then give the core to whoever needs it (often the peer this wait is for) and look again, a few times, before
-  // paying for a park and a wake-up. Channel waits only: a wait with a deadline is waiting for time to pass.
-  if (spins != 0 && yield_iterations != 0 && w.deadline() == kNoDeadline) {
-    for (std::uint32_t i = 0; i < yield_iterations; ++i) {
-      sched_yield();
-      if (w.ready()) {
-        pending = nullptr;
-        return false;
-      }
-    }
+  const TimePoint deadline = w.deadline();
+  // Solo actors poll before paying for a park and a wake-up: spin_iterations checks, then, for a wait on channels
+  // alone (a wait with a deadline is waiting for time to pass), yield_iterations looks each after giving the core
+  // away (often to the peer the wait is for). A wait on timers alone goes straight to sleep: polling cannot
+  // satisfy it (W4: a solo ticker's 256 checks, each reading the clock, were half the idle CPU of its wake-up).
+  if (spin_iterations != 0 && w.may_spin() &&
+      (poll(w, spin_iterations, cpu_relax) ||
+       (deadline == kNoDeadline && poll(w, yield_iterations, [] { sched_yield(); })))) {
+    pending = nullptr;
+    return false;
   }
   // The clock only when the wait has a deadline (a timer, a timeout or the shutdown poll): without one,
   // should_resume() compares no time, and a clock read (≈ 50–250 ns on a KVM guest, as much as moving dozens of
   // messages) would be wasted on every suspension of a channel wait. Same in resume() below.
-  return try_sleep(*this, *executor, w.deadline() == kNoDeadline ? TimePoint{} : now());
+  return try_sleep(*this, *executor, deadline == kNoDeadline ? TimePoint{} : now());
 }
 
 // ---------------------------------------------------------------- Executor
