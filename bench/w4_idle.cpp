@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/harness.hpp"
+#include "common/program.hpp"
 
 #include <steady/steady.hpp>
 
@@ -122,10 +123,8 @@ IdleResult run_idle(bool troupes, double window_s, double warmup_s, bool nospin 
 
 int main(int argc, char** argv) {
   using namespace bench;
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line by line, also into a pipe
-  const Args args = parse_args(argc, argv, kUsage);
-  steady::set_log_level(steady::LogLevel::warn);
-  const double window = args.seconds > 0 ? args.seconds : args.smoke ? 0.5 : args.quick ? 2.0 : 10.0;
+  const Args args = start(argc, argv, kUsage);
+  const double window = args.seconds_or({.smoke = 0.5, .quick = 2.0, .full = 10.0});
   const double warmup = args.smoke ? 0.1 : 0.5;
   std::printf("%s\n", machine_line().c_str());
   std::printf("# bench_w4: %d actors (50 on empty channels, 50 on wait_periodic(1s)), window %.1f s\n", 2 * kPairs,

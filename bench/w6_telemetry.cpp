@@ -20,6 +20,7 @@
 #include <steady/telemetry.hpp>
 
 #include "common/harness.hpp"
+#include "common/program.hpp"
 #include "common/stages.hpp"
 
 namespace bench {
@@ -83,7 +84,6 @@ RunResult pipeline(u64 n, std::size_t b, Place place, std::optional<std::chrono:
 int main(int argc, char** argv) {
   using namespace bench;
   using namespace std::chrono_literals;
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   // --place is this program's own flag; the rest go to the shared harness.
   Place place = Place::troupe;
   std::vector<char*> rest{argv[0]};
@@ -100,11 +100,10 @@ int main(int argc, char** argv) {
       rest.push_back(argv[i]);
     }
   }
-  const Args args = parse_args(static_cast<int>(rest.size()), rest.data(), kUsage);
-  steady::set_log_level(steady::LogLevel::warn);
-  const std::vector<std::size_t> batches = args.batches.empty() ? std::vector<std::size_t>{64, 1024} : args.batches;
-  const u64 n = args.n != 0 ? args.n : args.smoke ? 2'000'000 : args.quick ? 100'000'000 : 400'000'000;
-  const int rounds = args.rounds > 0 ? args.rounds : args.smoke ? 1 : args.quick ? 3 : 5;
+  const Args args = start(static_cast<int>(rest.size()), rest.data(), kUsage);
+  const std::vector<std::size_t> batches = args.batches_or({64, 1024});
+  const u64 n = args.n_or({.smoke = 2'000'000, .quick = 100'000'000, .full = 400'000'000});
+  const int rounds = args.rounds_or({.smoke = 1, .quick = 3, .full = 5});
   std::printf("%s\n", machine_line().c_str());
   std::printf("# bench_w6: n=%llu capacity=%zu rounds=%d place=%s\n", static_cast<unsigned long long>(n), kCapacity,
               rounds, place == Place::troupe ? "troupe" : "split");

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "common/harness.hpp"
+#include "common/program.hpp"
 #include "common/stages.hpp"
 
 namespace bench {
@@ -155,12 +156,11 @@ RunResult pipeline(u64 n, bool faults, u64 seed) {
 
 int main(int argc, char** argv) {
   using namespace bench;
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  const Args args = parse_args(argc, argv, kUsage);
-  steady::set_log_level(steady::LogLevel::off);  // a thousand planned failures: no log line each
+  // A thousand planned failures: no log line, no trace each.
+  const Args args = start(argc, argv, kUsage, steady::LogLevel::off);
   steady::set_failure_trace_provider(nullptr);
-  const u64 n = args.n != 0 ? args.n : args.smoke ? 200'000 : args.quick ? 2'000'000 : 10'000'000;
-  const int rounds = args.rounds > 0 ? args.rounds : args.smoke ? 1 : args.quick ? 2 : 5;
+  const u64 n = args.n_or({.smoke = 200'000, .quick = 2'000'000, .full = 10'000'000});
+  const int rounds = args.rounds_or({.smoke = 1, .quick = 2, .full = 5});
   std::printf("%s\n", machine_line().c_str());
   std::printf("# bench_w7: n=%llu, 5 stages, batch %zu, capacity %zu, one troupe, rounds=%d\n",
               static_cast<unsigned long long>(n), kBatch, kCapacity, rounds);

@@ -47,6 +47,7 @@
 
 #include "../tests/bridge/nats_server.hpp"
 #include "common/harness.hpp"
+#include "common/program.hpp"
 
 
 namespace bench {
@@ -277,13 +278,10 @@ RunResult run_steady(const std::string& url, u64 n, std::size_t b, bool ordered)
 
 int main(int argc, char** argv) {
   using namespace bench;
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  const Args args = parse_args(argc, argv, kUsage);
-  steady::set_log_level(steady::LogLevel::warn);
-  const std::vector<std::size_t> batches =
-      args.batches.empty() ? std::vector<std::size_t>{64, 1024} : args.batches;
-  const u64 n = args.n != 0 ? args.n : args.smoke ? 100'000 : args.quick ? 500'000 : 2'000'000;
-  const int rounds = args.rounds > 0 ? args.rounds : args.smoke ? 1 : args.quick ? 2 : 3;
+  const Args args = start(argc, argv, kUsage);
+  const std::vector<std::size_t> batches = args.batches_or({64, 1024});
+  const u64 n = args.n_or({.smoke = 100'000, .quick = 500'000, .full = 2'000'000});
+  const int rounds = args.rounds_or({.smoke = 1, .quick = 2, .full = 3});
   std::printf("%s\n", machine_line().c_str());
   const std::string binary = find_nats_server();
   if (binary.empty()) {
@@ -300,9 +298,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(n), kCapacity, kInFlight, kMaxFetch, rounds, binary.c_str());
   Report report("bench_w8_nats");
   for (const std::size_t b : batches) {
-    Group g;
-    g.workload = "w8_nats";
-    g.params = "batch=" + std::to_string(b) + " n=" + std::to_string(n);
+    Group g = batch_group("w8_nats", b, n);
     const std::string url = server.url();
     if (args.wants("cnats")) g.impls.emplace_back("cnats", [=] { return run_cnats(url, n, b); });
     if (args.wants("steady")) g.impls.emplace_back("steady", [=] { return run_steady(url, n, b, true); });

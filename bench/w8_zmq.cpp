@@ -54,6 +54,7 @@
 #include <steady/steady.hpp>
 
 #include "common/harness.hpp"
+#include "common/program.hpp"
 
 extern char** environ;
 
@@ -371,7 +372,6 @@ RunResult run_impl(const Config& c, u64* frames = nullptr) {
 
 int main(int argc, char** argv) {
   using namespace bench;
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (std::string(argv[0]).find('/') != std::string::npos) g_self = argv[0];
   // --role and --hwm are this program's own flags; the rest go to the shared harness.
   std::string role;
@@ -391,8 +391,7 @@ int main(int argc, char** argv) {
       rest.push_back(argv[i]);
     }
   }
-  const Args args = parse_args(static_cast<int>(rest.size()), rest.data(), kUsage);
-  steady::set_log_level(steady::LogLevel::warn);
+  const Args args = start(static_cast<int>(rest.size()), rest.data(), kUsage);
 
   if (role == "receiver") {
     Config c{args.impls.empty() ? "" : args.impls.front(), args.n,
@@ -414,10 +413,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  const std::vector<std::size_t> batches =
-      args.batches.empty() ? std::vector<std::size_t>{64, 1024, 4096} : args.batches;
-  const u64 n = args.n != 0 ? args.n : args.smoke ? 200'000 : args.quick ? 1'000'000 : 4'000'000;
-  const int rounds = args.rounds > 0 ? args.rounds : args.smoke ? 1 : args.quick ? 3 : 5;
+  const std::vector<std::size_t> batches = args.batches_or({64, 1024, 4096});
+  const u64 n = args.n_or({.smoke = 200'000, .quick = 1'000'000, .full = 4'000'000});
+  const int rounds = args.rounds_or({.smoke = 1, .quick = 3, .full = 5});
 
   if (args.callgrind) {
     const Config c{args.impls.empty() ? "steady" : args.impls.front(), n, batches.front(), hwm};

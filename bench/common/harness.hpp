@@ -1,11 +1,13 @@
 // bench/common/harness.hpp — the small harness every benchmark program shares.
 //
 //   - command line: --quick, --smoke, --rounds R, --batch B[,B...], --n N, --impl NAME[,NAME...], --seconds S,
-//     --callgrind (run one implementation once, for valgrind), --api slice|zc|both;
+//     --callgrind (run one implementation once, for valgrind), --api slice|zc|both; each program's defaults for a
+//     smoke, quick or full run (Args::n_or, rounds_or, seconds_or, batches_or);
 //   - the machine line (CPU model and cores from /proc/cpuinfo, kernel, compiler, build flags);
 //   - interleaved rounds: every round runs each implementation of a figure group once, the start rotating from round
 //     to round so no implementation always runs first; medians per implementation; ratios of medians;
-//   - one machine-readable `BENCH ...` line per figure and a markdown table at the end;
+//   - figure groups (one per batch size: batch_group), one machine-readable `BENCH ...` line per figure and a
+//     markdown table at the end;
 //   - the exit status: 1 when any run's checksum failed.
 #pragma once
 
@@ -25,6 +27,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #ifndef BENCH_BUILD_TYPE
@@ -72,6 +75,23 @@ struct Args {
     return impls.empty() || std::find(impls.begin(), impls.end(), impl) != impls.end();
   }
   [[nodiscard]] bool wants_api(const std::string& a) const { return api == "both" || api == a; }
+
+  // A program's defaults, one for each size of run.
+  template <class T>
+  struct ByMode {
+    T smoke, quick, full;
+  };
+  template <class T>
+  [[nodiscard]] T by_mode(ByMode<T> d) const {
+    return smoke ? d.smoke : quick ? d.quick : d.full;
+  }
+  // The value given on the command line, else the program's default for this size of run.
+  [[nodiscard]] std::uint64_t n_or(ByMode<std::uint64_t> d) const { return n != 0 ? n : by_mode(d); }
+  [[nodiscard]] int rounds_or(ByMode<int> d) const { return rounds > 0 ? rounds : by_mode(d); }
+  [[nodiscard]] double seconds_or(ByMode<double> d) const { return seconds > 0 ? seconds : by_mode(d); }
+  [[nodiscard]] std::vector<std::size_t> batches_or(std::vector<std::size_t> d) const {
+    return batches.empty() ? d : batches;
+  }
 };
 
 inline std::vector<std::string> split_list(const std::string& s) {
@@ -210,12 +230,24 @@ struct Comparison {
   std::string target_text;  // e.g. "≥ 0.9× raw ring"
 };
 
+// The implementations of one figure group, by name.
+using Impls = std::vector<std::pair<std::string, std::function<RunResult()>>>;
+
 struct Group {
   std::string workload;  // "w1"
   std::string params;    // "batch=64"
-  std::vector<std::pair<std::string, std::function<RunResult()>>> impls;
+  Impls impls;
   std::vector<Comparison> comparisons;
 };
+
+// A group of one batch size: params "batch=B n=N", and " lat_sample=K" when --lat-sample was given (K ≥ 0).
+inline Group batch_group(std::string workload, std::size_t batch, std::uint64_t n, long lat_sample = -1) {
+  Group g;
+  g.workload = std::move(workload);
+  g.params = "batch=" + std::to_string(batch) + " n=" + std::to_string(n);
+  if (lat_sample >= 0) g.params += " lat_sample=" + std::to_string(lat_sample);
+  return g;
+}
 
 inline double median(std::vector<double> v) {
   if (v.empty()) return 0;
