@@ -16,9 +16,9 @@
 
 #include <cstdio>
 #include <string>
-#include <thread>
 
 #include "common/harness.hpp"
+#include "common/program.hpp"
 #include "common/stages.hpp"
 
 namespace bench {
@@ -46,34 +46,29 @@ RunResult raw_two_threads(u64 n, std::size_t batch) {
   RawRing<u64> ring(kCapacity);
   RawProducer<A, W> p{ring, n, batch};
   RawConsumer<A, W> c{ring, n, batch};
-  u64 t0 = 0, t1 = 0;
-  std::thread tc([&] {
-    while (!c.done()) c.step();
-    t1 = now_ns();
-  });
-  std::thread tp([&] {
-    t0 = now_ns();
-    while (!p.done()) p.step();
-  });
-  tp.join();
-  tc.join();
-  return c.check.result(n, static_cast<double>(t1 - t0) * 1e-9);
+  return run_on_threads(n, p, c);
 }
 
-// Boost has no wake protocol: both sides spin, then yield (the same backoff as raw_ring).
-template <class Ready>
-void backoff_until(Ready&& ready) {
-  ref::Parker unused;
-  unused.wait_until<Wait::spin_yield>(ready);
-}
-
-struct alignas(ref::kLine) BoostProducer {
-  BoostProducer(Boost& q_, u64 n_, std::size_t b) : q(q_), n(n_), batch(b) {}
+// What both ends of the Boost queue hold. Boost has no wake protocol: step() spins, then yields until the end's
+// try_step() succeeds (the same backoff as raw_ring).
+template <class End>
+struct BoostEnd {
+  BoostEnd(Boost& q_, u64 n_, std::size_t b) : q(q_), n(n_), batch(b) {}
   Boost& q;
   u64 n;
   std::size_t batch;
-  u64 next = 1;
   Buffer buf{batch};
+  void step() {
+    End& end = static_cast<End&>(*this);
+    if (end.try_step()) return;
+    ref::Parker unused;
+    unused.wait_until<Wait::spin_yield>([&] { return end.try_step(); });
+  }
+};
+
+struct alignas(ref::kLine) BoostProducer : BoostEnd<BoostProducer> {
+  using BoostEnd::BoostEnd;
+  u64 next = 1;
   bool done() const { return next > n; }
   std::size_t want() const { return static_cast<std::size_t>(std::min<u64>(batch, n - next + 1)); }
   bool try_step() {
@@ -89,18 +84,11 @@ struct alignas(ref::kLine) BoostProducer {
     next += k;
     return true;
   }
-  void step() {
-    if (!try_step()) backoff_until([&] { return try_step(); });
-  }
 };
-struct alignas(ref::kLine) BoostConsumer {
-  BoostConsumer(Boost& q_, u64 n_, std::size_t b) : q(q_), n(n_), batch(b) {}
-  Boost& q;
-  u64 n;
-  std::size_t batch;
+struct alignas(ref::kLine) BoostConsumer : BoostEnd<BoostConsumer> {
+  using BoostEnd::BoostEnd;
   u64 got = 0;
   Check check;
-  Buffer buf{batch};
   bool done() const { return got == n; }
   std::size_t want() const { return static_cast<std::size_t>(std::min<u64>(batch, n - got)); }
   bool try_step() {
@@ -118,27 +106,13 @@ struct alignas(ref::kLine) BoostConsumer {
     got += m;
     return true;
   }
-  void step() {
-    if (!try_step()) backoff_until([&] { return try_step(); });
-  }
 };
 
 RunResult boost_two_threads(u64 n, std::size_t batch) {
   auto q = std::make_unique<Boost>();
   BoostProducer p{*q, n, batch};
   BoostConsumer c{*q, n, batch};
-  u64 t0 = 0, t1 = 0;
-  std::thread tc([&] {
-    while (!c.done()) c.step();
-    t1 = now_ns();
-  });
-  std::thread tp([&] {
-    t0 = now_ns();
-    while (!p.done()) p.step();
-  });
-  tp.join();
-  tc.join();
-  return c.check.result(n, static_cast<double>(t1 - t0) * 1e-9);
+  return run_on_threads(n, p, c);
 }
 
 // ---------------------------------------------------------------- references, one thread (callgrind)
@@ -202,8 +176,8 @@ using Fn = std::function<RunResult()>;
 constexpr std::uint32_t kLongSpin = 20000;
 
 // Every implementation by name, for one batch size.
-std::vector<std::pair<std::string, Fn>> all_impls(u64 n, std::size_t b, const Args& args, bool one_thread) {
-  std::vector<std::pair<std::string, Fn>> v;
+Impls all_impls(u64 n, std::size_t b, const Args& args, bool one_thread) {
+  Impls v;
   auto add = [&](const std::string& name, Fn f) {
     if (args.wants(name)) v.emplace_back(name, std::move(f));
   };
@@ -252,41 +226,26 @@ std::vector<std::pair<std::string, Fn>> all_impls(u64 n, std::size_t b, const Ar
 
 int main(int argc, char** argv) {
   using namespace bench;
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line by line, also into a pipe
-  const Args args = parse_args(argc, argv, kUsage);
+  const Args args = start(argc, argv, kUsage);
   g_lat_sample = args.lat_sample;
-  steady::set_log_level(steady::LogLevel::warn);
-  const std::vector<std::size_t> batches = args.batches.empty() ? std::vector<std::size_t>{1, 64, 1024} : args.batches;
-
+  const std::vector<std::size_t> batches = args.batches_or({1, 64, 1024});
   if (args.callgrind) {
-    // One implementation, one run, fixed n: instruction counts, not time.
-    if (args.impls.size() != 1 || batches.size() != 1 || args.n == 0) {
-      std::fprintf(stderr, "--callgrind needs exactly one --impl, one --batch and --n\n");
-      return 2;
-    }
-    for (bool one : {true, false}) {
-      for (auto& [name, fn] : all_impls(args.n, batches[0], args, one)) {
-        const RunResult r = fn();
-        std::printf("CALLGRIND w1 batch=%zu impl=%s n=%llu ok=%d %s\n", batches[0], name.c_str(),
-                    static_cast<unsigned long long>(args.n), r.ok ? 1 : 0, r.note.c_str());
-        return r.ok ? 0 : 1;
-      }
-    }
-    std::fprintf(stderr, "unknown --impl for this batch/api\n");
-    return 2;
+    // The one-thread variants first: an --impl names one of them or one of the two-thread ones.
+    return run_callgrind("w1", args, batches, [&](std::size_t b) {
+      Impls v = all_impls(args.n, b, args, true);
+      for (auto& impl : all_impls(args.n, b, args, false)) v.push_back(std::move(impl));
+      return v;
+    });
   }
 
-  const u64 n = args.n != 0 ? args.n : args.smoke ? 100'000 : args.quick ? 2'000'000 : 20'000'000;
-  const int rounds = args.rounds > 0 ? args.rounds : args.smoke ? 1 : args.quick ? 2 : 5;
+  const u64 n = args.n_or({.smoke = 100'000, .quick = 2'000'000, .full = 20'000'000});
+  const int rounds = args.rounds_or({.smoke = 1, .quick = 2, .full = 5});
   std::printf("%s\n", machine_line().c_str());
   std::printf("# bench_w1: n=%llu capacity=%zu rounds=%d\n", static_cast<unsigned long long>(n), kCapacity, rounds);
 
   Report report("bench_w1");
   for (const std::size_t b : batches) {
-    Group g;
-    g.workload = "w1";
-    g.params = "batch=" + std::to_string(b) + " n=" + std::to_string(n);
-    if (args.lat_sample >= 0) g.params += " lat_sample=" + std::to_string(args.lat_sample);
+    Group g = batch_group("w1", b, n, args.lat_sample);
     g.impls = all_impls(n, b, args, false);
     if (b == 1) {
       g.comparisons = {{"steady_solo", "boost_spsc", 1.0, "≥ 1.0× boost"},

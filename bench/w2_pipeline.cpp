@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "common/harness.hpp"
+#include "common/program.hpp"
 #include "common/stages.hpp"
 #include "refs/mutex_queue.hpp"
 #if BENCH_WITH_CAF
@@ -73,22 +74,7 @@ RunResult raw_three_threads(u64 n, std::size_t b) {
   RawProducer<A, W> p{r1, n, b};
   RawRelay<A, W> m{r1, r2, n, b};
   RawConsumer<A, W> c{r2, n, b};
-  u64 t0 = 0, t1 = 0;
-  std::thread tc([&] {
-    while (!c.done()) c.step();
-    t1 = now_ns();
-  });
-  std::thread tm([&] {
-    while (!m.done()) m.step();
-  });
-  std::thread tp([&] {
-    t0 = now_ns();
-    while (!p.done()) p.step();
-  });
-  tp.join();
-  tm.join();
-  tc.join();
-  return c.check.result(n, static_cast<double>(t1 - t0) * 1e-9);
+  return run_on_threads(n, p, c, m);
 }
 
 // Mutex + condition variable: the three stages on three threads, each moving min(batch, left) items per lock.
@@ -96,35 +82,36 @@ RunResult mutex_three_threads(u64 n, std::size_t b) {
   ref::MutexQueue q1(kCapacity), q2(kCapacity);
   Check check;
   u64 t0 = 0, t1 = 0;
-  auto chunk = [n, b](u64 done) { return static_cast<std::size_t>(std::min<u64>(b, n - done)); };
+  // Calls each(done, k) for the items done..done+k-1 (0-based), k = min(b, left), until all n are done.
+  auto in_chunks = [n, b](auto&& each) {
+    for (u64 done = 0; done < n;) {
+      const std::size_t k = static_cast<std::size_t>(std::min<u64>(b, n - done));
+      each(done, k);
+      done += k;
+    }
+  };
   std::thread tc([&] {
     Buffer buf(b);
-    for (u64 got = 0; got < n;) {
-      const std::size_t k = chunk(got);
+    in_chunks([&](u64, std::size_t k) {
       q2.pop_n(buf.data(), k);
       check.fold(buf.data(), k);
-      got += k;
-    }
+    });
     t1 = now_ns();
   });
   std::thread tm([&] {
     Buffer buf(b);
-    for (u64 moved = 0; moved < n;) {
-      const std::size_t k = chunk(moved);
+    in_chunks([&](u64, std::size_t k) {
       q1.pop_n(buf.data(), k);
       q2.push_n(buf.data(), k);
-      moved += k;
-    }
+    });
   });
   std::thread tp([&] {
     Buffer buf(b);
     t0 = now_ns();
-    for (u64 next = 1; next <= n;) {
-      const std::size_t k = chunk(next - 1);
-      fill(buf.data(), k, next);
+    in_chunks([&](u64 done, std::size_t k) {
+      fill(buf.data(), k, done + 1);
       q1.push_n(buf.data(), k);
-      next += k;
-    }
+    });
   });
   tp.join();
   tm.join();
@@ -175,8 +162,8 @@ RunResult steady_pipeline(u64 n, std::size_t b, Place place, std::uint32_t spin 
 
 using Fn = std::function<RunResult()>;
 
-std::vector<std::pair<std::string, Fn>> all_impls(u64 n, std::size_t b, const Args& args, bool include_extra) {
-  std::vector<std::pair<std::string, Fn>> v;
+Impls all_impls(u64 n, std::size_t b, const Args& args, bool include_extra) {
+  Impls v;
   auto add = [&](const std::string& name, Fn f) {
     if (args.wants(name)) v.emplace_back(name, std::move(f));
   };
@@ -217,41 +204,23 @@ std::vector<std::pair<std::string, Fn>> all_impls(u64 n, std::size_t b, const Ar
 
 int main(int argc, char** argv) {
   using namespace bench;
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line by line, also into a pipe
-  const Args args = parse_args(argc, argv, kUsage);
+  const Args args = start(argc, argv, kUsage);
   g_lat_sample = args.lat_sample;
-  steady::set_log_level(steady::LogLevel::warn);
-  const std::vector<std::size_t> batches = args.batches.empty() ? std::vector<std::size_t>{1, 64, 1024} : args.batches;
+  const std::vector<std::size_t> batches = args.batches_or({1, 64, 1024});
+  if (args.callgrind)
+    return run_callgrind("w2", args, batches, [&](std::size_t b) { return all_impls(args.n, b, args, true); });
 
-  if (args.callgrind) {
-    if (args.impls.size() != 1 || batches.size() != 1 || args.n == 0) {
-      std::fprintf(stderr, "--callgrind needs exactly one --impl, one --batch and --n\n");
-      return 2;
-    }
-    for (auto& [name, fn] : all_impls(args.n, batches[0], args, true)) {
-      const RunResult r = fn();
-      std::printf("CALLGRIND w2 batch=%zu impl=%s n=%llu ok=%d %s\n", batches[0], name.c_str(),
-                  static_cast<unsigned long long>(args.n), r.ok ? 1 : 0, r.note.c_str());
-      return r.ok ? 0 : 1;
-    }
-    std::fprintf(stderr, "unknown --impl for this batch/api\n");
-    return 2;
-  }
-
-  const u64 n = args.n != 0 ? args.n : args.smoke ? 100'000 : args.quick ? 1'000'000 : 10'000'000;
-  const int rounds = args.rounds > 0 ? args.rounds : args.smoke ? 1 : args.quick ? 2 : 5;
+  const u64 n = args.n_or({.smoke = 100'000, .quick = 1'000'000, .full = 10'000'000});
+  const int rounds = args.rounds_or({.smoke = 1, .quick = 2, .full = 5});
   std::printf("%s\n", machine_line().c_str());
   std::printf("# bench_w2: n=%llu capacity=%zu rounds=%d\n", static_cast<unsigned long long>(n), kCapacity, rounds);
 
   Report report("bench_w2");
   for (const std::size_t b : batches) {
-    Group g;
-    g.workload = "w2";
     // Batch 1 moves one item per pass: the multi-thread variants run at a few M items/s, so the default item count
     // is a fifth of the others (the figure is a rate; the count only has to be large enough to time).
     const u64 nb = (b == 1 && args.n == 0) ? n / 5 : n;
-    g.params = "batch=" + std::to_string(b) + " n=" + std::to_string(nb);
-    if (args.lat_sample >= 0) g.params += " lat_sample=" + std::to_string(args.lat_sample);
+    Group g = batch_group("w2", b, nb, args.lat_sample);
     g.impls = all_impls(nb, b, args, !args.impls.empty());
     const bool big = b >= 64;
     for (const std::string sfx : {"", "_zc"}) {

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <steady/steady.hpp>
@@ -229,6 +230,31 @@ struct alignas(ref::kLine) RawConsumer {
     got += k;
   }
 };
+
+// Every stage on a thread of its own, each calling step() until done(): the consumer's thread starts first, the
+// producer's last. Timed from the producer's start to the consumer's last item; works for any stages with done(),
+// step() and (the consumer) a Check, reference ring or not.
+template <class P, class C, class... Relay>
+RunResult run_on_threads(u64 n, P& p, C& c, Relay&... relays) {
+  u64 t0 = 0, t1 = 0;
+  std::thread tc([&] {
+    while (!c.done()) c.step();
+    t1 = now_ns();
+  });
+  std::vector<std::thread> tm;
+  (tm.emplace_back([&relays] {
+     while (!relays.done()) relays.step();
+   }),
+   ...);
+  std::thread tp([&] {
+    t0 = now_ns();
+    while (!p.done()) p.step();
+  });
+  tp.join();
+  for (auto& t : tm) t.join();
+  tc.join();
+  return c.check.result(n, static_cast<double>(t1 - t0) * 1e-9);
+}
 
 // ================================================================ steady_state actors
 
