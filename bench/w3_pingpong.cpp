@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/harness.hpp"
+#include "common/program.hpp"
 #include "common/stages.hpp"
 #include "refs/mutex_queue.hpp"
 #if BENCH_WITH_CAF
@@ -52,66 +53,67 @@ struct Trips {
 
 // ---------------------------------------------------------------- references
 
-template <Wait W>
-Trips raw_ping_pong(std::size_t n) {
-  RawRing<u64> to_pong(64), to_ping(64);
+// n + kWarmup round trips between this thread and another: the other runs `pong()` (echo every value, n + kWarmup
+// of them); this one times `ping(i)` (send i, return the echo) and records every trip after the warm-up.
+template <class Pong, class Ping>
+Trips ping_pong_threads(std::size_t n, Pong&& pong, Ping&& ping) {
   Trips t;
   t.ns.reserve(n);
-  const std::size_t total = n + kWarmup;
-  std::thread pong([&] {
-    for (std::size_t i = 0; i < total; ++i) {
-      to_pong.template wait_avail<W>(1);
-      u64 v = 0;
-      to_pong.pop(v);
-      to_pong.template wake_producer<W>();
-      to_ping.push(v);
-      to_ping.template wake_consumer<W>();
-    }
+  std::thread other([&] {
+    for (std::size_t i = 0; i < n + kWarmup; ++i) pong();
   });
   u64 bad = 0;
-  for (std::size_t i = 0; i < total; ++i) {
+  for (std::size_t i = 0; i < n + kWarmup; ++i) {
     const u64 t0 = now_ns();
-    to_pong.push(i);
-    to_pong.template wake_consumer<W>();
-    to_ping.template wait_avail<W>(1);
-    u64 v = 0;
-    to_ping.pop(v);
-    to_ping.template wake_producer<W>();
+    const u64 v = ping(u64{i});
     const u64 t1 = now_ns();
     bad += v != i;
     if (i >= kWarmup) t.ns.push_back(static_cast<double>(t1 - t0));
   }
-  pong.join();
+  other.join();
   if (bad != 0) t.note = std::to_string(bad) + " echoes did not match";
   return t;
 }
 
+template <Wait W>
+Trips raw_ping_pong(std::size_t n) {
+  RawRing<u64> to_pong(64), to_ping(64);
+  return ping_pong_threads(
+      n,
+      [&] {
+        to_pong.template wait_avail<W>(1);
+        u64 v = 0;
+        to_pong.pop(v);
+        to_pong.template wake_producer<W>();
+        to_ping.push(v);
+        to_ping.template wake_consumer<W>();
+      },
+      [&](u64 sent) {
+        to_pong.push(sent);
+        to_pong.template wake_consumer<W>();
+        to_ping.template wait_avail<W>(1);
+        u64 v = 0;
+        to_ping.pop(v);
+        to_ping.template wake_producer<W>();
+        return v;
+      });
+}
+
 Trips mutex_ping_pong(std::size_t n) {
   ref::MutexQueue to_pong(64), to_ping(64);
-  Trips t;
-  t.ns.reserve(n);
-  const std::size_t total = n + kWarmup;
-  std::thread pong([&] {
-    for (std::size_t i = 0; i < total; ++i) {
-      u64 v = 0;
-      to_pong.pop_n(&v, 1);
-      to_ping.push_n(&v, 1);
-    }
-  });
-  u64 bad = 0;
-  for (std::size_t i = 0; i < total; ++i) {
-    const u64 t0 = now_ns();
-    const u64 sent = i;
-    to_pong.push_n(&sent, 1);
-    u64 v = 0;
-    to_ping.pop_n(&v, 1);
-    const u64 t1 = now_ns();
-    bad += v != i;
-    if (i >= kWarmup) t.ns.push_back(static_cast<double>(t1 - t0));
-  }
-  pong.join();
-  if (bad != 0) t.note = std::to_string(bad) + " echoes did not match";
-  return t;
+  return ping_pong_threads(
+      n,
+      [&] {
+        u64 v = 0;
+        to_pong.pop_n(&v, 1);
+        to_ping.push_n(&v, 1);
+      },
+      [&](u64 sent) {
+        to_pong.push_n(&sent, 1);
+        u64 v = 0;
+        to_ping.pop_n(&v, 1);
+        return v;
+      });
 }
 
 #if BENCH_WITH_CAF
@@ -217,11 +219,9 @@ struct LatTarget {
 
 int main(int argc, char** argv) {
   using namespace bench;
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  const Args args = parse_args(argc, argv, kUsage);
-  steady::set_log_level(steady::LogLevel::warn);
-  const std::size_t n = args.n != 0 ? args.n : args.smoke ? 500 : args.quick ? 5000 : 20000;
-  const int rounds = args.rounds > 0 ? args.rounds : args.smoke ? 1 : args.quick ? 2 : 3;
+  const Args args = start(argc, argv, kUsage);
+  const std::size_t n = args.n_or({.smoke = 500, .quick = 5000, .full = 20000});
+  const int rounds = args.rounds_or({.smoke = 1, .quick = 2, .full = 3});
   std::printf("%s\n", machine_line().c_str());
   std::printf("# bench_w3: %zu recorded round trips per run (+%zu warm-up), rounds=%d\n", n, kWarmup, rounds);
 

@@ -134,7 +134,10 @@ caf::behavior consumer(caf::event_based_actor* self, std::shared_ptr<Shared> sh,
   };
 }
 
-RunResult run_messages(u64 n, std::size_t batch, std::size_t window) {
+// One W2 run of n items in an actor system of its own: `spawn(sys, sh)` spawns the actors, sends the start message
+// and returns the actors, to be stopped when the run does not finish in time.
+template <class Spawn>
+RunResult run_w2(u64 n, Spawn&& spawn) {
   auto sh = std::make_shared<Shared>();
   sh->n = n;
   auto fut = sh->done.get_future();
@@ -142,6 +145,17 @@ RunResult run_messages(u64 n, std::size_t batch, std::size_t window) {
   {
     Config cfg;
     caf::actor_system sys{cfg};
+    const std::vector<caf::actor> actors = spawn(sys, sh);
+    r = await_result(*sh, fut);
+    if (!r.note.empty()) {  // stuck: stop the actors so the system can shut down
+      for (const caf::actor& a : actors) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    }
+  }  // ~actor_system waits for every actor
+  return r;
+}
+
+RunResult run_messages(u64 n, std::size_t batch, std::size_t window) {
+  return run_w2(n, [=](caf::actor_system& sys, const std::shared_ptr<Shared>& sh) {
     const u64 messages = batch == 0 ? n : (n + batch - 1) / batch;
     const u64 win = batch == 0 ? window : std::max<u64>(window / batch, 2);
     const u64 ack_every = std::max<u64>(window / 4, 1);
@@ -149,14 +163,8 @@ RunResult run_messages(u64 n, std::size_t batch, std::size_t window) {
     auto c = sys.spawn(consumer, sh, p, ack_every);
     auto m = sys.spawn(relay, c, messages);
     caf::anon_send(p, start_atom::value, m);
-    r = await_result(*sh, fut);
-    if (!r.note.empty()) {  // stuck: stop the actors so the system can shut down
-      caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(m, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
-    }
-  }  // ~actor_system waits for every actor
-  return r;
+    return std::vector<caf::actor>{p, m, c};
+  });
 }
 
 // ---------------------------------------------------------------- W2, CAF streams
@@ -248,24 +256,14 @@ RunResult w2_batched(std::uint64_t n, std::size_t batch, std::size_t window) {
 }
 
 RunResult w2_stream(std::uint64_t n) {
-  auto sh = std::make_shared<Shared>();
-  sh->n = n;
-  auto fut = sh->done.get_future();
-  RunResult r;
-  {
-    Config cfg;
-    caf::actor_system sys{cfg};
+  return run_w2(n, [](caf::actor_system& sys, const std::shared_ptr<Shared>& sh) {
     auto src = sys.spawn(stream_source, sh);
     auto stg = sys.spawn(stream_stage);
     auto snk = sys.spawn(stream_sink, sh);
     auto pipeline = snk * stg * src;
     caf::anon_send(pipeline, start_atom::value);
-    r = await_result(*sh, fut);
-    if (!r.note.empty()) {
-      for (auto* a : {&src, &stg, &snk}) caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
-    }
-  }
-  return r;
+    return std::vector<caf::actor>{src, stg, snk};
+  });
 }
 
 std::vector<double> w3_ping_pong(std::size_t rounds, std::string& note) {
