@@ -13,6 +13,7 @@
 //   --messages N                         at most N messages per source (env STEADY_PROPERTY_MESSAGES)
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -20,6 +21,8 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
 
 #include "random_graph.hpp"
@@ -180,29 +183,28 @@ TEST(RandomFaults, ExactlyOnceUnderPeekBeforeCommit) {
 
 namespace {
 
-bool parse_seeds(const std::string& text) {
-  const auto dots = text.find("..");
-  char* end = nullptr;
-  if (dots == std::string::npos) {
-    const auto n = std::strtoull(text.c_str(), &end, 10);
-    if (*end != '\0' || n == 0) return false;
-    options().first = 1;
-    options().last = n;
-    return true;
+// A whole number that is all of `text` (no sign, no spaces, nothing after it).
+bool parse_number(std::string_view text, std::uint64_t& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size();
+}
+
+// N (seeds 1..N, N > 0) or A..B with A <= B.
+bool parse_seeds(std::string_view text) {
+  std::uint64_t a = 1, b = 0;
+  if (const auto dots = text.find(".."); dots == std::string_view::npos) {
+    if (!parse_number(text, b) || b == 0) return false;
+  } else if (!parse_number(text.substr(0, dots), a) || !parse_number(text.substr(dots + 2), b) || b < a) {
+    return false;
   }
-  const auto a = std::strtoull(text.substr(0, dots).c_str(), &end, 10);
-  if (*end != '\0') return false;
-  const auto b = std::strtoull(text.substr(dots + 2).c_str(), &end, 10);
-  if (*end != '\0' || b < a || dots == 0) return false;
   options().first = a;
   options().last = b;
   return true;
 }
 
-bool parse_count(const std::string& text, std::uint64_t& out) {
-  char* end = nullptr;
-  const auto n = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || n == 0) return false;
+bool parse_count(std::string_view text, std::uint64_t& out) {
+  std::uint64_t n = 0;
+  if (!parse_number(text, n) || n == 0) return false;
   out = n;
   return true;
 }
