@@ -153,7 +153,7 @@ TEST(HttpEgress, BatchesRespectMaxBytes) {
 
 // Nobody listens yet: connection refused, retried with backoff; a server appearing on the port gets everything.
 TEST(HttpEgress, ServerAppearingLateGetsEverything) {
-  const std::uint16_t port = http_test::free_port();
+  const std::uint16_t port = http_test::free_tcp_port();
   const auto messages = numbered("late-", 20);
   EgressRig rig({.url = url(port), .backoff_initial = 1ms, .backoff_max = 10ms}, messages);
   ASSERT_TRUE(http_test::eventually([&] { return rig.egress.stats().failures >= 3; }));

@@ -69,17 +69,7 @@ struct Gate {
 };
 
 // A port that was free a moment ago (for tests that need a server to appear later on a known port).
-inline std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using telemetry_test::free_tcp_port;
 
 // A listening socket on 127.0.0.1 (port 0: any free one), closed by the destructor.
 class Listener {

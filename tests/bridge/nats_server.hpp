@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../telemetry/http_client.hpp"
 #include "process.hpp"
 
 namespace bridge_test {
@@ -44,18 +45,7 @@ inline bool tools_required() {
   return req != nullptr && std::string(req) == "1";
 }
 
-// A tcp port on 127.0.0.1 that was free a moment ago (bound by the kernel's choice, then released).
-inline int free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using telemetry_test::free_tcp_port;
 
 inline bool port_accepts(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
