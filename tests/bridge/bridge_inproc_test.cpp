@@ -2,8 +2,6 @@
 // graph, or in two graphs for a receiver restart), over tcp on 127.0.0.1 with free ports: round trip, codecs
 // and malformed input (also decoded a part at a time), a peer that is not there, a receiver that stops and
 // comes back, an egress restarted after an exception, and idle links that do not wake.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -24,13 +21,14 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-
 #include <zmq.hpp>
 
 #include <steady/bridge/zmq.hpp>
 #include <steady/steady.hpp>
 #include <steady/testing.hpp>
 
+#include "../telemetry/http_client.hpp"
+#include "../unit/test_support.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -47,17 +45,43 @@ const std::string kAnyPort = "tcp://127.0.0.1:*";
 
 // A tcp port on 127.0.0.1 with nothing listening: bound by the kernel's choice, then released.
 std::string unused_tcp_endpoint() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return "tcp://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  return "tcp://127.0.0.1:" + std::to_string(telemetry_test::free_tcp_port());
 }
 
+// The receiving side: an ingress (actor "ingress") feeding a recording sink, in its own graph, started.
+template <class T, class C = steady::bridge::Codec<T>>
+struct Receiver {
+  steady::Graph graph = steady::GraphBuilder::for_testing().build();
+  ZmqIngress<T, C> ingress;
+  std::shared_ptr<steady::testing::Sink<T>> sink;
+  Receiver(steady::bridge::IngressOptions options, std::uint64_t capacity, C codec = C{})
+      : ingress(std::move(options), std::move(codec)),
+        sink(bridge_test::drain<T>(graph, "ingress", ingress, "received", capacity)) {
+    graph.start();
+  }
+  // The endpoints the ingress bound (the ports chosen for kAnyPort); empty if it has not bound within 5 s.
+  auto bound() { return ingress.bound_endpoints(5s); }
+};
+
+// The sending side, in a second graph (the egress needs the ingress's ports, known once it bound): a test
+// source feeding an egress (actor "egress") that connects to `to`, a receiver's bound endpoints; started.
+template <class T, class C = steady::bridge::Codec<T>>
+struct Sender {
+  using Endpoints = std::pair<std::string, std::string>;
+  Sender(const Endpoints& to, steady::bridge::EgressOptions options, std::uint64_t capacity, C codec = C{})
+      : egress(connected(to, std::move(options)), std::move(codec)) {
+    source = bridge_test::feed<T>(graph, "egress", egress, "numbers", capacity);
+    graph.start();
+  }
+  static steady::bridge::EgressOptions connected(const Endpoints& to, steady::bridge::EgressOptions options) {
+    options.endpoint = to.first;
+    options.ack_endpoint = to.second;
+    return options;
+  }
+  steady::Graph graph = steady::GraphBuilder::for_testing().build();
+  ZmqEgress<T, C> egress;
+  std::shared_ptr<steady::testing::Source<T>> source;
+};
 
 }  // namespace
 
@@ -78,75 +102,37 @@ TEST(BridgeFrames, HeadersRoundTripAndJunkIsRejected) {
 }
 
 TEST(BridgeInProcess, RoundTripOverTcpDeliversEverythingInOrderAndStopsCleanly) {
-  auto graph = steady::GraphBuilder::for_testing().build();
-  ZmqIngress<u64> ingress({.endpoint = kAnyPort, .ack_endpoint = kAnyPort});
-  auto [in_tx, in_rx] = graph.channel<u64>().name("received").capacity(1024).build();
-  auto sink = std::make_shared<steady::testing::Sink<u64>>();
-  graph.actor("ingress").run(ingress, std::move(in_tx));
-  graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(in_rx), sink);
-  // The egress needs the ingress's ports, known once it bound: a second graph for the sending side.
-  auto sender = steady::GraphBuilder::for_testing().build();
-  graph.start();
-  const auto ep = ingress.bound_endpoints(5s);
+  Receiver<u64> receiver({.endpoint = kAnyPort, .ack_endpoint = kAnyPort}, 1024);
+  const auto ep = receiver.bound();
   ASSERT_TRUE(ep);
-  ZmqEgress<u64> egress({.endpoint = ep->first, .ack_endpoint = ep->second, .max_batch_count = 100});
-  auto [out_tx, out_rx] = sender.channel<u64>().name("numbers").capacity(512).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  sender.actor("source").run(&steady::testing::Source<u64>::actor, std::move(out_tx), source);
-  sender.actor("egress").run(egress, std::move(out_rx));
-  sender.start();
+  Sender<u64> sender(*ep, {.max_batch_count = 100}, 512);
   constexpr u64 kN = 200'000;
-  source->push_all(iota_values(kN));
-  source->close();
-  ASSERT_TRUE(sink->wait_for_count(kN, 30s)) << sink->count();
-  sender.request_shutdown();
-  const auto sr = sender.block_until_stopped(10s);
+  sender.source->push_all(iota_values(kN));
+  sender.source->close();
+  ASSERT_TRUE(receiver.sink->wait_for_count(kN, 30s)) << receiver.sink->count();
+  const auto sr = bridge_test::stopped(sender.graph);
   EXPECT_TRUE(sr.clean) << sr.to_string();
-  graph.request_shutdown();
-  const auto gr = graph.block_until_stopped(10s);
+  const auto gr = bridge_test::stopped(receiver.graph);
   EXPECT_TRUE(gr.clean) << gr.to_string();
-  EXPECT_EQ(sink->received(), iota_values(kN));
-  EXPECT_TRUE(egress.stats().finished);
-  EXPECT_EQ(egress.stats().acknowledged, kN);
-  EXPECT_TRUE(ingress.stats().end_of_stream);
-  EXPECT_EQ(ingress.stats().delivered, kN);
+  EXPECT_EQ(receiver.sink->received(), iota_values(kN));
+  EXPECT_TRUE(sender.egress.stats().finished);
+  EXPECT_EQ(sender.egress.stats().acknowledged, kN);
+  EXPECT_TRUE(receiver.ingress.stats().end_of_stream);
+  EXPECT_EQ(receiver.ingress.stats().delivered, kN);
 }
 
 // ---- codecs: a user codec whose decode refuses some messages, and a frame of garbage from a foreign sender
 
-namespace {
-struct Text {
-  std::string s;
-  bool operator==(const Text&) const = default;
-};
-auto text_codec() {
-  return steady::bridge::function_codec<Text>(
-      [](const Text& t, std::vector<std::byte>& out) {
-        const auto* p = reinterpret_cast<const std::byte*>(t.s.data());
-        out.insert(out.end(), p, p + t.s.size());
-      },
-      [](std::span<const std::byte> b) -> std::optional<Text> {
-        std::string s(reinterpret_cast<const char*>(b.data()), b.size());
-        if (!s.empty() && s[0] == '!') return std::nullopt;  // this codec's notion of "malformed"
-        return Text{std::move(s)};
-      });
-}
-}  // namespace
+using bridge_test::Text;
 
 static_assert(steady::bridge::CodecFor<steady::bridge::Codec<u64>, u64>);
 static_assert(steady::bridge::CodecFor<steady::bridge::FunctionCodec<Text>, Text>);
 
 TEST(BridgeInProcess, MalformedMessagesAndFramesAreCountedAndDroppedAndTheRestDelivered) {
   LogCapture logs;
-  auto graph = steady::GraphBuilder::for_testing().build();
-  ZmqIngress<Text, steady::bridge::FunctionCodec<Text>> ingress(
-      {.endpoint = kAnyPort, .ack_endpoint = kAnyPort}, text_codec());
-  auto [in_tx, in_rx] = graph.channel<Text>().name("texts_in").capacity(64).build();
-  auto sink = std::make_shared<steady::testing::Sink<Text>>();
-  graph.actor("ingress").run(ingress, std::move(in_tx));
-  graph.actor("sink").run(&steady::testing::Sink<Text>::actor, std::move(in_rx), sink);
-  graph.start();
-  const auto ep = ingress.bound_endpoints(5s);
+  Receiver<Text, steady::bridge::FunctionCodec<Text>> receiver(
+      {.endpoint = kAnyPort, .ack_endpoint = kAnyPort}, 64, bridge_test::text_codec());
+  const auto ep = receiver.bound();
   ASSERT_TRUE(ep);
 
   // A foreign sender pushes garbage into the ingress's data socket: dropped as a malformed frame, no crash.
@@ -157,33 +143,25 @@ TEST(BridgeInProcess, MalformedMessagesAndFramesAreCountedAndDroppedAndTheRestDe
   const std::string garbage(100, '\x7f');
   ASSERT_TRUE(rogue.send(zmq::const_buffer(garbage.data(), garbage.size()), zmq::send_flags::none));
 
-  auto sender = steady::GraphBuilder::for_testing().build();
-  ZmqEgress<Text, steady::bridge::FunctionCodec<Text>> egress(
-      {.endpoint = ep->first, .ack_endpoint = ep->second, .max_batch_count = 7}, text_codec());
-  auto [out_tx, out_rx] = sender.channel<Text>().name("texts").capacity(32).build();
-  auto source = std::make_shared<steady::testing::Source<Text>>();
-  sender.actor("source").run(&steady::testing::Source<Text>::actor, std::move(out_tx), source);
-  sender.actor("egress").run(egress, std::move(out_rx));
-  sender.start();
+  Sender<Text, steady::bridge::FunctionCodec<Text>> sender(*ep, {.max_batch_count = 7}, 32,
+                                                           bridge_test::text_codec());
   std::vector<Text> all, good;
   for (int i = 0; i < 200; ++i) {
     Text t{(i % 10 == 3 ? "!bad" : "ok") + std::to_string(i)};
     all.push_back(t);
     if (t.s[0] != '!') good.push_back(t);
   }
-  source->push_all(all);
-  source->close();
-  ASSERT_TRUE(sink->wait_for_count(good.size(), 20s)) << sink->count();
-  const auto sr = sender.block_until_stopped(10s);  // the egress returns after end-of-stream; the source too
+  sender.source->push_all(all);
+  sender.source->close();
+  ASSERT_TRUE(receiver.sink->wait_for_count(good.size(), 20s)) << receiver.sink->count();
+  // The egress returns after end-of-stream; the source too.
+  const auto sr = sender.graph.block_until_stopped(10s);
   EXPECT_TRUE(sr.clean) << sr.to_string();
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (ingress.stats().malformed_frames == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::yield();  // polling a counter with a deadline
-  graph.request_shutdown();
-  const auto gr = graph.block_until_stopped(10s);
+  (void)steady_test::eventually([&] { return receiver.ingress.stats().malformed_frames != 0; }, 10s);
+  const auto gr = bridge_test::stopped(receiver.graph);
   EXPECT_TRUE(gr.clean) << gr.to_string();
-  EXPECT_EQ(sink->received(), good);
-  const auto st = ingress.stats();
+  EXPECT_EQ(receiver.sink->received(), good);
+  const auto st = receiver.ingress.stats();
   EXPECT_EQ(st.malformed_messages, 20u);
   EXPECT_EQ(st.malformed_frames, 1u);
   EXPECT_EQ(st.delivered, good.size());
@@ -194,30 +172,15 @@ TEST(BridgeInProcess, MalformedMessagesAndFramesAreCountedAndDroppedAndTheRestDe
 
 // ---- a peer that is not there
 
-namespace {
-bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(1ms);  // polling a condition with a deadline
-  }
-  return true;
-}
-}  // namespace
-
 // An egress on a running graph whose endpoints nobody listens on, fed by a test source; it warns every 100 ms.
 struct UnreachableLink {
   LogCapture logs;
   steady::Graph graph = steady::GraphBuilder::for_testing().build();
   const std::string nowhere = unused_tcp_endpoint();
   ZmqEgress<u64> egress{{.endpoint = nowhere, .ack_endpoint = nowhere, .retry_log_every = 100ms}};
-  std::shared_ptr<steady::testing::Source<u64>> source = std::make_shared<steady::testing::Source<u64>>();
-  UnreachableLink() {
-    auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(64).build();
-    graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-    graph.actor("uplink").run(egress, std::move(rx));
-    graph.start();
-  }
+  std::shared_ptr<steady::testing::Source<u64>> source =
+      bridge_test::feed<u64>(graph, "uplink", egress, "numbers", 64);
+  UnreachableLink() { graph.start(); }
   bool warned() { return logs.wait_for("no reply from the ingress at " + nowhere, 10s); }
 };
 
@@ -246,7 +209,8 @@ TEST(BridgeInProcess, UnreachableIngressLogsRetriesAndTheStopReportNamesTheEgres
 // then, and never warned.)
 TEST(BridgeInProcess, MessagesArrivingAfterTheFirstLookStillStartTheUnreachableWarning) {
   UnreachableLink link;
-  ASSERT_TRUE(wait_until([&] { return link.egress.stats().passes != 0; }, 5s));  // it looked: nothing, nobody
+  ASSERT_TRUE(steady_test::eventually([&] { return link.egress.stats().passes != 0; },
+                                      5s));  // it looked: nothing, nobody
   link.source->push_all(iota_values(10));
   EXPECT_TRUE(link.warned()) << "the egress did not notice the messages that arrived after its first pass";
   link.source->close();
@@ -258,10 +222,7 @@ TEST(BridgeInProcess, AnEgressWithNothingToDeliverAgreesToStopEvenWithoutAPeer) 
   auto graph = steady::GraphBuilder::for_testing().build();
   const std::string nowhere = unused_tcp_endpoint();
   ZmqEgress<u64> egress({.endpoint = nowhere, .ack_endpoint = nowhere});
-  auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(64).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-  graph.actor("uplink").run(egress, std::move(rx));
+  auto source = bridge_test::feed<u64>(graph, "uplink", egress, "numbers", 64);
   graph.start();
   source->close();
   graph.request_shutdown();
@@ -273,61 +234,40 @@ TEST(BridgeInProcess, AnEgressWithNothingToDeliverAgreesToStopEvenWithoutAPeer) 
 
 TEST(BridgeInProcess, AReceiverRestartLosesAndDuplicatesNothing) {
   constexpr u64 kN = 300'000;
-  auto receiver = [](const std::string& data, const std::string& ack) {
-    struct R {
-      steady::Graph graph = steady::GraphBuilder::for_testing().build();
-      std::shared_ptr<steady::testing::Sink<u64>> sink = std::make_shared<steady::testing::Sink<u64>>();
-      std::optional<ZmqIngress<u64>> ingress;
-    };
-    auto r = std::make_unique<R>();
-    r->ingress.emplace(steady::bridge::IngressOptions{.endpoint = data, .ack_endpoint = ack});
-    auto [tx, rx] = r->graph.channel<u64>().name("received").capacity(1024).build();
-    r->graph.actor("ingress").run(*r->ingress, std::move(tx));
-    r->graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(rx), r->sink);
-    r->graph.start();
-    return r;
-  };
-  auto first = receiver(kAnyPort, kAnyPort);
-  const auto ep = first->ingress->bound_endpoints(5s);
+  Receiver<u64> first({.endpoint = kAnyPort, .ack_endpoint = kAnyPort}, 1024);
+  const auto ep = first.bound();
   ASSERT_TRUE(ep);
 
-  auto sender = steady::GraphBuilder::for_testing().build();
-  ZmqEgress<u64> egress({.endpoint = ep->first, .ack_endpoint = ep->second, .max_batch_count = 256});
-  auto [tx, rx] = sender.channel<u64>().name("numbers").capacity(4096).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  sender.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-  sender.actor("egress").run(egress, std::move(rx));
-  sender.start();
+  Sender<u64> sender(*ep, {.max_batch_count = 256}, 4096);
   // Half the stream now; the first receiver stops after a third of it, while the rest of that half is in
   // flight.
-  source->push_all(iota_values(kN / 2));
+  sender.source->push_all(iota_values(kN / 2));
 
-  ASSERT_TRUE(first->sink->wait_for_count(kN / 3, 20s));
-  first->graph.request_shutdown();  // a clean stop of the receiver, mid-stream
-  const auto r1 = first->graph.block_until_stopped(10s);
+  ASSERT_TRUE(first.sink->wait_for_count(kN / 3, 20s));
+  const auto r1 = bridge_test::stopped(first.graph);  // a clean stop of the receiver, mid-stream
   EXPECT_TRUE(r1.clean) << r1.to_string();
-  std::vector<u64> got = first->sink->received();
+  std::vector<u64> got = first.sink->received();
   ASSERT_LE(got.size(), kN / 2);
-  source->push_all(iota_values(kN / 2, kN / 2 + 1));  // the other half, for the next receiver
-  source->close();
+  sender.source->push_all(iota_values(kN / 2, kN / 2 + 1));  // the other half, for the next receiver
+  sender.source->close();
 
-  auto second = receiver(ep->first, ep->second);  // same ports: the egress reconnects and rewinds
-  ASSERT_TRUE(second->sink->wait_for_count(kN - got.size(), 30s))
-      << "first got " << got.size() << ", second " << second->sink->count();
-  const auto sr = sender.block_until_stopped(10s);
+  // Same ports: the egress reconnects and rewinds.
+  Receiver<u64> second({.endpoint = ep->first, .ack_endpoint = ep->second}, 1024);
+  ASSERT_TRUE(second.sink->wait_for_count(kN - got.size(), 30s))
+      << "first got " << got.size() << ", second " << second.sink->count();
+  const auto sr = sender.graph.block_until_stopped(10s);
   EXPECT_TRUE(sr.clean) << sr.to_string();
-  second->graph.request_shutdown();
-  const auto r2 = second->graph.block_until_stopped(10s);
+  const auto r2 = bridge_test::stopped(second.graph);
   EXPECT_TRUE(r2.clean) << r2.to_string();
-  const auto rest = second->sink->received();
+  const auto rest = second.sink->received();
   got.insert(got.end(), rest.begin(), rest.end());
   EXPECT_EQ(got, iota_values(kN)) << "first part " << got.size() - rest.size() << ", second " << rest.size();
-  EXPECT_EQ(egress.stats().sessions, 2u);
-  EXPECT_EQ(second->ingress->stats().end_of_stream, true);
+  EXPECT_EQ(sender.egress.stats().sessions, 2u);
+  EXPECT_EQ(second.ingress.stats().end_of_stream, true);
   std::printf("[ bridge ] restart after %zu of %llu; %llu resent after the rewind, %llu duplicates dropped\n",
               got.size() - rest.size(), static_cast<unsigned long long>(kN),
-              static_cast<unsigned long long>(egress.stats().resent),
-              static_cast<unsigned long long>(second->ingress->stats().duplicates));
+              static_cast<unsigned long long>(sender.egress.stats().resent),
+              static_cast<unsigned long long>(second.ingress.stats().duplicates));
 }
 
 // ---- ipc:// (a socket file in a temporary folder) for two processes on one machine
@@ -340,14 +280,8 @@ TEST(BridgeInProcess, IpcEndpointsWorkTheSame) {
   auto graph = steady::GraphBuilder::for_testing().build();
   ZmqIngress<u64> ingress({.endpoint = data, .ack_endpoint = ack});
   ZmqEgress<u64> egress({.endpoint = data, .ack_endpoint = ack, .max_batch_count = 64});
-  auto [a_tx, a_rx] = graph.channel<u64>().name("out").capacity(256).build();
-  auto [b_tx, b_rx] = graph.channel<u64>().name("in").capacity(256).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  auto sink = std::make_shared<steady::testing::Sink<u64>>();
-  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(a_tx), source);
-  graph.actor("egress").run(egress, std::move(a_rx));
-  graph.actor("ingress").run(ingress, std::move(b_tx));
-  graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(b_rx), sink);
+  auto source = bridge_test::feed<u64>(graph, "egress", egress, "numbers", 256);
+  auto sink = bridge_test::drain<u64>(graph, "ingress", ingress, "received", 256);
   graph.start();
   source->push_all(iota_values(20'000));
   source->close();
@@ -355,11 +289,8 @@ TEST(BridgeInProcess, IpcEndpointsWorkTheSame) {
   // Both ends are in this graph: let the stream end before asking the graph to stop (otherwise the ingress
   // may stop first, and the egress waits eos_ack_grace for an end-of-stream acknowledgement that cannot
   // come).
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!egress.stats().finished && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-  EXPECT_TRUE(egress.stats().finished);
-  graph.request_shutdown();
-  const auto r = graph.block_until_stopped(10s);
+  EXPECT_TRUE(steady_test::eventually([&] { return egress.stats().finished; }, 10s));
+  const auto r = bridge_test::stopped(graph);
   EXPECT_TRUE(r.clean) << r.to_string();
   EXPECT_EQ(sink->received(), iota_values(20'000));
   ::unlink((dir + "/data").c_str());
@@ -371,36 +302,24 @@ TEST(BridgeInProcess, IpcEndpointsWorkTheSame) {
 // egress (everything acknowledged) agrees after eos_ack_grace instead of holding the stop until its timeout.
 
 TEST(BridgeInProcess, WhenBothEndsStopTogetherTheStopIsCleanAndNothingIsLost) {
-  auto graph = steady::GraphBuilder::for_testing().build();
-  ZmqIngress<u64> ingress({.endpoint = kAnyPort, .ack_endpoint = kAnyPort});
-  auto [b_tx, b_rx] = graph.channel<u64>().name("in").capacity(256).build();
-  auto sink = std::make_shared<steady::testing::Sink<u64>>();
-  graph.actor("ingress").run(ingress, std::move(b_tx));
-  graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(b_rx), sink);
-  auto sender = steady::GraphBuilder::for_testing().build();
-  graph.start();
-  const auto ep = ingress.bound_endpoints(5s);
+  Receiver<u64> receiver({.endpoint = kAnyPort, .ack_endpoint = kAnyPort}, 256);
+  const auto ep = receiver.bound();
   ASSERT_TRUE(ep);
-  ZmqEgress<u64> egress({.endpoint = ep->first, .ack_endpoint = ep->second, .eos_ack_grace = 200ms});
-  auto [a_tx, a_rx] = sender.channel<u64>().name("out").capacity(256).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  sender.actor("source").run(&steady::testing::Source<u64>::actor, std::move(a_tx), source);
-  sender.actor("egress").run(egress, std::move(a_rx));
-  sender.start();
-  source->push_all(iota_values(5'000));
-  ASSERT_TRUE(sink->wait_for_count(5'000, 20s)) << sink->count();
-  graph.request_shutdown();  // the receiver stops first, before any end-of-stream
-  EXPECT_TRUE(graph.block_until_stopped(10s).clean);
-  source->close();  // now the sender's input ends: every message is acknowledged, the end-of-stream never
-                    // will be
-  sender.request_shutdown();
+  Sender<u64> sender(*ep, {.eos_ack_grace = 200ms}, 256);
+  sender.source->push_all(iota_values(5'000));
+  ASSERT_TRUE(receiver.sink->wait_for_count(5'000, 20s)) << receiver.sink->count();
+  EXPECT_TRUE(
+      bridge_test::stopped(receiver.graph).clean);  // the receiver stops first, before any end-of-stream
+  // Now the sender's input ends: every message is acknowledged, the end-of-stream never will be.
+  sender.source->close();
+  sender.graph.request_shutdown();
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = sender.block_until_stopped(10s);
+  const auto r = sender.graph.block_until_stopped(10s);
   EXPECT_TRUE(r.clean) << r.to_string();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
-  EXPECT_EQ(egress.stats().acknowledged, 5'000u);
-  EXPECT_FALSE(egress.stats().finished);
-  EXPECT_EQ(sink->received(), iota_values(5'000));
+  EXPECT_EQ(sender.egress.stats().acknowledged, 5'000u);
+  EXPECT_FALSE(sender.egress.stats().finished);
+  EXPECT_EQ(receiver.sink->received(), iota_values(5'000));
 }
 
 // ---- decoding a frame a part at a time (the ingress delivers only what its channel has room for) finds
@@ -420,7 +339,7 @@ std::vector<std::byte> length_prefixed(const std::vector<std::string>& parts) {
 
 TEST(BridgeCodec, DecodingInPartsMatchesDecodingWhole) {
   using namespace steady::bridge::detail;
-  const auto codec = text_codec();
+  const auto codec = bridge_test::text_codec();
   const std::vector<std::string> parts{"a", "bb", "!bad", "", "ccc", "dddd", "!no", "e"};
   auto good = length_prefixed(parts);
   auto truncated = good;
@@ -469,26 +388,17 @@ TEST(BridgeCodec, TheDefaultCodecIsBitwiseAndAFixedSizePayloadOfTheWrongLengthIs
 // hello_every once synced). New messages after the quiet spell still go through, woken by the sockets.
 
 TEST(BridgeInProcess, AnIdleLinkDoesNotWakeAndNewMessagesStillGoThrough) {
-  auto graph = steady::GraphBuilder::for_testing().build();
-  ZmqIngress<u64> ingress({.endpoint = kAnyPort, .ack_endpoint = kAnyPort, .hello_every = 1s});
-  auto [in_tx, in_rx] = graph.channel<u64>().name("received").capacity(4096).build();
-  auto sink = std::make_shared<steady::testing::Sink<u64>>();
-  graph.actor("ingress").run(ingress, std::move(in_tx));
-  graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(in_rx), sink);
-  graph.start();
-  const auto ep = ingress.bound_endpoints(5s);
+  Receiver<u64> receiver({.endpoint = kAnyPort, .ack_endpoint = kAnyPort, .hello_every = 1s}, 4096);
+  const auto ep = receiver.bound();
   ASSERT_TRUE(ep);
-  auto sender = steady::GraphBuilder::for_testing().build();
-  ZmqEgress<u64> egress({.endpoint = ep->first, .ack_endpoint = ep->second, .max_batch_count = 64});
-  auto [out_tx, out_rx] = sender.channel<u64>().name("numbers").capacity(4096).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  sender.actor("source").run(&steady::testing::Source<u64>::actor, std::move(out_tx), source);
-  sender.actor("egress").run(egress, std::move(out_rx));
-  sender.start();
+  Sender<u64> sender(*ep, {.max_batch_count = 64}, 4096);
+  auto& egress = sender.egress;
+  auto& ingress = receiver.ingress;
+  auto& sink = receiver.sink;
 
-  source->push_all(iota_values(1000));
+  sender.source->push_all(iota_values(1000));
   ASSERT_TRUE(sink->wait_for_count(1000, 20s)) << sink->count();
-  ASSERT_TRUE(wait_until([&] { return egress.stats().acknowledged == 1000; }, 10s));
+  ASSERT_TRUE(steady_test::eventually([&] { return egress.stats().acknowledged == 1000; }, 10s));
   // Quiet now: nothing to send, nothing in flight, the heartbeat not due for seconds.
   const auto e0 = egress.stats().passes, i0 = ingress.stats().passes;
   std::this_thread::sleep_for(
@@ -501,13 +411,12 @@ TEST(BridgeInProcess, AnIdleLinkDoesNotWakeAndNewMessagesStillGoThrough) {
               static_cast<unsigned long long>(e1 - e0), static_cast<unsigned long long>(i1 - i0),
               static_cast<unsigned long long>(e0), static_cast<unsigned long long>(i0));
 
-  source->push_all(iota_values(1000, 1001));  // the sockets wake both ends again
-  source->close();
+  sender.source->push_all(iota_values(1000, 1001));  // the sockets wake both ends again
+  sender.source->close();
   ASSERT_TRUE(sink->wait_for_count(2000, 20s)) << sink->count();
-  const auto sr = sender.block_until_stopped(10s);  // the egress returns after end-of-stream
+  const auto sr = sender.graph.block_until_stopped(10s);  // the egress returns after end-of-stream
   EXPECT_TRUE(sr.clean) << sr.to_string();
-  graph.request_shutdown();
-  const auto gr = graph.block_until_stopped(10s);
+  const auto gr = bridge_test::stopped(receiver.graph);
   EXPECT_TRUE(gr.clean) << gr.to_string();
   EXPECT_EQ(sink->received(), iota_values(2000));
 }
@@ -517,17 +426,12 @@ TEST(BridgeInProcess, AnIngressWithoutAPeerAndAnEgressWithNothingToSendSleep) {
   ZmqIngress<u64> ingress({.endpoint = kAnyPort, .ack_endpoint = kAnyPort, .hello_every = 10ms});
   const std::string nowhere = unused_tcp_endpoint();
   ZmqEgress<u64> egress({.endpoint = nowhere, .ack_endpoint = nowhere});
-  auto [in_tx, in_rx] = graph.channel<u64>().name("received").capacity(64).build();
-  auto [out_tx, out_rx] = graph.channel<u64>().name("numbers").capacity(64).build();
-  auto sink = std::make_shared<steady::testing::Sink<u64>>();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  graph.actor("ingress").run(ingress, std::move(in_tx));
-  graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(in_rx), sink);
-  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(out_tx), source);
-  graph.actor("egress").run(egress, std::move(out_rx));
+  auto sink = bridge_test::drain<u64>(graph, "ingress", ingress, "received", 64);
+  auto source = bridge_test::feed<u64>(graph, "egress", egress, "numbers", 64);
   graph.start();
   ASSERT_TRUE(ingress.bound_endpoints(5s));
-  ASSERT_TRUE(wait_until([&] { return ingress.stats().passes > 0 && egress.stats().passes > 0; }, 5s));
+  ASSERT_TRUE(
+      steady_test::eventually([&] { return ingress.stats().passes > 0 && egress.stats().passes > 0; }, 5s));
   const auto e0 = egress.stats().passes, i0 = ingress.stats().passes;
   std::this_thread::sleep_for(300ms);  // the idle spell under observation (not synchronisation)
   // The ingress's hello cannot leave without a peer: it waits for its control socket to take it, not for the
@@ -567,41 +471,27 @@ struct FlakyCodec {  // fixed-size but not bitwise: encoded and decoded one mess
 
 TEST(BridgeInProcess, AnEgressRestartedAfterAnExceptionResumesWithoutLoss) {
   constexpr u64 kN = 50'000;
-  auto graph = steady::GraphBuilder::for_testing().build();
-  ZmqIngress<u64, FlakyCodec> ingress({.endpoint = kAnyPort, .ack_endpoint = kAnyPort, .hello_every = 20ms},
-                                      FlakyCodec{});
-  auto [in_tx, in_rx] = graph.channel<u64>().name("received").capacity(1024).build();
-  auto sink = std::make_shared<steady::testing::Sink<u64>>();
-  graph.actor("ingress").run(ingress, std::move(in_tx));
-  graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(in_rx), sink);
-  graph.start();
-  const auto ep = ingress.bound_endpoints(5s);
+  Receiver<u64, FlakyCodec> receiver({.endpoint = kAnyPort, .ack_endpoint = kAnyPort, .hello_every = 20ms},
+                                     1024);
+  const auto ep = receiver.bound();
   ASSERT_TRUE(ep);
-  auto sender = steady::GraphBuilder::for_testing().build();
   FlakyCodec flaky;
   flaky.poison = kN / 2;  // thrown once, mid-stream, with frames in flight
-  ZmqEgress<u64, FlakyCodec> egress(
-      {.endpoint = ep->first, .ack_endpoint = ep->second, .max_batch_count = 100}, flaky);
-  auto [out_tx, out_rx] = sender.channel<u64>().name("numbers").capacity(2048).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  sender.actor("source").run(&steady::testing::Source<u64>::actor, std::move(out_tx), source);
-  sender.actor("egress").run(egress, std::move(out_rx));
-  sender.start();
-  source->push_all(iota_values(kN));
-  source->close();
-  ASSERT_TRUE(sink->wait_for_count(kN, 30s)) << sink->count();
-  const auto sr = sender.block_until_stopped(10s);
+  Sender<u64, FlakyCodec> sender(*ep, {.max_batch_count = 100}, 2048, flaky);
+  sender.source->push_all(iota_values(kN));
+  sender.source->close();
+  ASSERT_TRUE(receiver.sink->wait_for_count(kN, 30s)) << receiver.sink->count();
+  const auto sr = sender.graph.block_until_stopped(10s);
   EXPECT_TRUE(sr.clean) << sr.to_string();
-  graph.request_shutdown();
-  const auto gr = graph.block_until_stopped(10s);
+  const auto gr = bridge_test::stopped(receiver.graph);
   EXPECT_TRUE(gr.clean) << gr.to_string();
   EXPECT_TRUE(flaky.thrown->load()) << "the egress's codec threw (once: the flag is set)";
-  EXPECT_EQ(sink->received(), iota_values(kN));
-  EXPECT_EQ(egress.stats().sessions, 2u) << "each egress incarnation meets the ingress once";
-  EXPECT_TRUE(egress.stats().finished);
-  EXPECT_EQ(ingress.stats().delivered, kN);
+  EXPECT_EQ(receiver.sink->received(), iota_values(kN));
+  EXPECT_EQ(sender.egress.stats().sessions, 2u) << "each egress incarnation meets the ingress once";
+  EXPECT_TRUE(sender.egress.stats().finished);
+  EXPECT_EQ(receiver.ingress.stats().delivered, kN);
   std::printf("[ bridge ] egress restarted at %llu: %llu resent, %llu duplicates dropped\n",
               static_cast<unsigned long long>(flaky.poison),
-              static_cast<unsigned long long>(egress.stats().resent),
-              static_cast<unsigned long long>(ingress.stats().duplicates));
+              static_cast<unsigned long long>(sender.egress.stats().resent),
+              static_cast<unsigned long long>(receiver.ingress.stats().duplicates));
 }

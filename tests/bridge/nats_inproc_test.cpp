@@ -36,11 +36,11 @@ using u64 = std::uint64_t;
 
 using bridge_test::iota_values;
 using bridge_test::LogCapture;
+using bridge_test::Text;
+using bridge_test::text_codec;
 using steady_test::eventually;
 
 namespace {
-
-
 
 // A plain cnats client: the foreign publisher, and a window on the consumer's state.
 class RawNats {
@@ -121,9 +121,7 @@ struct GatedSink {
 }  // namespace
 
 TEST(NatsBridge, RoundTripDeliversEverythingInOrderAndAcknowledgesIt) {
-  NATS_SERVER_OR_SKIP(binary);
-  bridge_test::NatsServer server(binary);
-  ASSERT_TRUE(server.start());
+  NATS_SERVER_STARTED_OR_SKIP(server);
   constexpr u64 kN = 200'000;
   auto graph = steady::GraphBuilder::for_testing().build();
   NatsPublisher<u64> pub(
@@ -133,14 +131,8 @@ TEST(NatsBridge, RoundTripDeliversEverythingInOrderAndAcknowledgesIt) {
                            .stream = "RT",
                            .durable = "rt",
                            .items_per_message = 100});
-  auto [out_tx, out_rx] = graph.channel<u64>().name("numbers").capacity(4096).build();
-  auto [in_tx, in_rx] = graph.channel<u64>().name("received").capacity(4096).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  auto sink = std::make_shared<steady::testing::Sink<u64>>();
-  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(out_tx), source);
-  graph.actor("uplink").run(pub, std::move(out_rx));
-  graph.actor("downlink").run(sub, std::move(in_tx));
-  graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(in_rx), sink);
+  auto source = bridge_test::feed<u64>(graph, "uplink", pub, "numbers", 4096);
+  auto sink = bridge_test::drain<u64>(graph, "downlink", sub, "received", 4096);
   graph.start();
   source->push_all(iota_values(kN));
   source->close();
@@ -156,8 +148,7 @@ TEST(NatsBridge, RoundTripDeliversEverythingInOrderAndAcknowledgesIt) {
                c->ack_floor == pub.stats().acked_batches;
       },
       10s));
-  graph.request_shutdown();
-  const auto r = graph.block_until_stopped(10s);
+  const auto r = bridge_test::stopped(graph);
   EXPECT_TRUE(r.clean) << r.to_string();
   const auto ps = pub.stats();
   EXPECT_EQ(ps.acknowledged, kN);
@@ -175,9 +166,7 @@ TEST(NatsBridge, RoundTripDeliversEverythingInOrderAndAcknowledgesIt) {
 // Sequenced<T> carries each message's stream position; a subscriber given resume_after drops (and
 // acknowledges) everything at or before it, including the head of a partly persisted batch.
 TEST(NatsBridge, SequencedPositionsAndResumeAfterDropWhatWasAlreadyPersisted) {
-  NATS_SERVER_OR_SKIP(binary);
-  bridge_test::NatsServer server(binary);
-  ASSERT_TRUE(server.start());
+  NATS_SERVER_STARTED_OR_SKIP(server);
   constexpr u64 kN = 1000;  // 100 NATS messages of 10
   {
     auto graph = steady::GraphBuilder::for_testing().build();
@@ -186,10 +175,7 @@ TEST(NatsBridge, SequencedPositionsAndResumeAfterDropWhatWasAlreadyPersisted) {
                             .stream = "RS",
                             .max_batch_count = 10,
                             .stop_graph_when_done = true});
-    auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(2000).build();
-    auto source = std::make_shared<steady::testing::Source<u64>>();
-    graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-    graph.actor("uplink").run(pub, std::move(rx));
+    auto source = bridge_test::feed<u64>(graph, "uplink", pub, "numbers", 2000);
     source->push_all(iota_values(kN, 0));  // pushed before the start: full batches of 10
     source->close();
     graph.start();
@@ -203,14 +189,10 @@ TEST(NatsBridge, SequencedPositionsAndResumeAfterDropWhatWasAlreadyPersisted) {
     auto graph = steady::GraphBuilder::for_testing().build();
     NatsSubscriber<u64> sub(
         {.url = server.url(), .subject = "rs.n", .stream = "RS", .durable = "a", .items_per_message = 10});
-    auto [tx, rx] = graph.channel<Sequenced<u64>>().name("received").capacity(64).build();
-    auto sink = std::make_shared<steady::testing::Sink<Sequenced<u64>>>();
-    graph.actor("downlink").run(sub, std::move(tx));
-    graph.actor("sink").run(&steady::testing::Sink<Sequenced<u64>>::actor, std::move(rx), sink);
+    auto sink = bridge_test::drain<Sequenced<u64>>(graph, "downlink", sub, "received", 64);
     graph.start();
     ASSERT_TRUE(sink->wait_for_count(kN, 20s)) << sink->count();
-    graph.request_shutdown();
-    EXPECT_TRUE(graph.block_until_stopped(10s).clean);
+    EXPECT_TRUE(bridge_test::stopped(graph).clean);
     first = sink->received();
   }
   ASSERT_EQ(first.size(), kN);
@@ -231,14 +213,10 @@ TEST(NatsBridge, SequencedPositionsAndResumeAfterDropWhatWasAlreadyPersisted) {
                              .durable = "b",
                              .items_per_message = 10,
                              .resume_after = mark});
-    auto [tx, rx] = graph.channel<u64>().name("received").capacity(64).build();
-    auto sink = std::make_shared<steady::testing::Sink<u64>>();
-    graph.actor("downlink").run(sub, std::move(tx));
-    graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(rx), sink);
+    auto sink = bridge_test::drain<u64>(graph, "downlink", sub, "received", 64);
     graph.start();
     ASSERT_TRUE(sink->wait_for_count(kN - 457, 20s)) << sink->count();
-    graph.request_shutdown();
-    EXPECT_TRUE(graph.block_until_stopped(10s).clean);
+    EXPECT_TRUE(bridge_test::stopped(graph).clean);
     EXPECT_EQ(sink->received(), iota_values(kN - 457, 457));
     EXPECT_EQ(sub.stats().resumed, 7u) << "the head of the batch holding the mark";
   }
@@ -247,28 +225,19 @@ TEST(NatsBridge, SequencedPositionsAndResumeAfterDropWhatWasAlreadyPersisted) {
 // A subscriber that stops cleanly has acknowledged everything its consumer took; the next one on the same
 // durable consumer (no resume_after) continues after it: nothing lost, nothing delivered twice.
 TEST(NatsBridge, ASubscriberRestartOnTheSameDurableContinuesWithoutDuplicates) {
-  NATS_SERVER_OR_SKIP(binary);
-  bridge_test::NatsServer server(binary);
-  ASSERT_TRUE(server.start());
+  NATS_SERVER_STARTED_OR_SKIP(server);
   NatsPublisher<u64> pub({.url = server.url(), .subject = "rr.n", .stream = "RR", .max_batch_count = 16});
   auto sender = steady::GraphBuilder::for_testing().build();
-  auto [tx, rx] = sender.channel<u64>().name("numbers").capacity(1024).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  sender.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-  sender.actor("uplink").run(pub, std::move(rx));
+  auto source = bridge_test::feed<u64>(sender, "uplink", pub, "numbers", 1024);
   sender.start();
   auto receive = [&](u64 expect) {
     auto graph = steady::GraphBuilder::for_testing().build();
     NatsSubscriber<u64> sub(
         {.url = server.url(), .subject = "rr.n", .stream = "RR", .durable = "same", .items_per_message = 16});
-    auto [in_tx, in_rx] = graph.channel<u64>().name("received").capacity(64).build();
-    auto sink = std::make_shared<steady::testing::Sink<u64>>();
-    graph.actor("downlink").run(sub, std::move(in_tx));
-    graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(in_rx), sink);
+    auto sink = bridge_test::drain<u64>(graph, "downlink", sub, "received", 64);
     graph.start();
     EXPECT_TRUE(sink->wait_for_count(expect, 20s)) << sink->count();
-    graph.request_shutdown();
-    const auto r = graph.block_until_stopped(10s);
+    const auto r = bridge_test::stopped(graph);
     EXPECT_TRUE(r.clean) << r.to_string();
     return sink->received();
   };
@@ -277,35 +246,13 @@ TEST(NatsBridge, ASubscriberRestartOnTheSameDurableContinuesWithoutDuplicates) {
   source->push_all(iota_values(1000, 1001));
   EXPECT_EQ(receive(1000), iota_values(1000, 1001)) << "the second subscriber got exactly what came after";
   source->close();
-  sender.request_shutdown();
-  EXPECT_TRUE(sender.block_until_stopped(10s).clean);
+  EXPECT_TRUE(bridge_test::stopped(sender).clean);
 }
 
 // ---- codecs and malformed input: a text codec that refuses some messages, and foreign bytes on the subject
 
-namespace {
-struct Text {
-  std::string s;
-  bool operator==(const Text&) const = default;
-};
-auto text_codec() {
-  return steady::bridge::function_codec<Text>(
-      [](const Text& t, std::vector<std::byte>& out) {
-        const auto* p = reinterpret_cast<const std::byte*>(t.s.data());
-        out.insert(out.end(), p, p + t.s.size());
-      },
-      [](std::span<const std::byte> b) -> std::optional<Text> {
-        std::string s(reinterpret_cast<const char*>(b.data()), b.size());
-        if (!s.empty() && s[0] == '!') return std::nullopt;  // this codec's notion of "malformed"
-        return Text{std::move(s)};
-      });
-}
-}  // namespace
-
 TEST(NatsBridge, MalformedMessagesAreCountedLoggedAcknowledgedAndDropped) {
-  NATS_SERVER_OR_SKIP(binary);
-  bridge_test::NatsServer server(binary);
-  ASSERT_TRUE(server.start());
+  NATS_SERVER_STARTED_OR_SKIP(server);
   LogCapture logs;
   RawNats raw(server.url());
   ASSERT_TRUE(raw.ok());
@@ -320,10 +267,7 @@ TEST(NatsBridge, MalformedMessagesAreCountedLoggedAcknowledgedAndDropped) {
                                                                   .ordered = false,
                                                                   .stop_graph_when_done = true},
                                                                  text_codec());
-    auto [tx, rx] = graph.channel<Text>().name("texts").capacity(16).build();
-    auto source = std::make_shared<steady::testing::Source<Text>>();
-    graph.actor("source").run(&steady::testing::Source<Text>::actor, std::move(tx), source);
-    graph.actor("uplink").run(pub, std::move(rx));
+    auto source = bridge_test::feed<Text>(graph, "uplink", pub, "texts", 16);
     source->push({Text{"alpha"}, Text{"!bad"}, Text{"beta"}});
     graph.start();
     ASSERT_TRUE(eventually([&] { return pub.stats().acknowledged == 3; }, 10s));
@@ -337,10 +281,7 @@ TEST(NatsBridge, MalformedMessagesAreCountedLoggedAcknowledgedAndDropped) {
   auto graph = steady::GraphBuilder::for_testing().build();
   NatsSubscriber<Text, steady::bridge::FunctionCodec<Text>> sub(
       {.url = server.url(), .subject = "txt", .stream = "TXT", .durable = "t"}, text_codec());
-  auto [tx, rx] = graph.channel<Text>().name("received").capacity(64).build();
-  auto sink = std::make_shared<steady::testing::Sink<Text>>();
-  graph.actor("downlink").run(sub, std::move(tx));
-  graph.actor("sink").run(&steady::testing::Sink<Text>::actor, std::move(rx), sink);
+  auto sink = bridge_test::drain<Text>(graph, "downlink", sub, "received", 64);
   graph.start();
   ASSERT_TRUE(sink->wait_for_count(3, 10s)) << sink->count();
   EXPECT_EQ(sink->received(), (std::vector<Text>{{"alpha"}, {"beta"}, {"gamma"}}));
@@ -354,25 +295,19 @@ TEST(NatsBridge, MalformedMessagesAreCountedLoggedAcknowledgedAndDropped) {
         return c && c->num_ack_pending == 0 && c->num_pending == 0 && c->ack_floor == 3;
       },
       10s));
-  graph.request_shutdown();
-  EXPECT_TRUE(graph.block_until_stopped(10s).clean);
+  EXPECT_TRUE(bridge_test::stopped(graph).clean);
 }
 
 // An ordered publisher refuses to write after someone else's message (its chain of predecessors is broken):
 // it says so, keeps the batch in its channel, and the stop report names it.
 TEST(NatsBridge, AnotherWriterOnAnOrderedStreamIsReported) {
-  NATS_SERVER_OR_SKIP(binary);
-  bridge_test::NatsServer server(binary);
-  ASSERT_TRUE(server.start());
+  NATS_SERVER_STARTED_OR_SKIP(server);
   LogCapture logs;
   RawNats raw(server.url());
   ASSERT_TRUE(raw.ok());
   auto graph = steady::GraphBuilder::for_testing().build();
   NatsPublisher<u64> pub({.url = server.url(), .subject = "ord", .stream = "ORD", .retry_log_every = 100ms});
-  auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(16).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-  graph.actor("uplink").run(pub, std::move(rx));
+  auto source = bridge_test::feed<u64>(graph, "uplink", pub, "numbers", 16);
   graph.start();
   source->push(1);
   ASSERT_TRUE(eventually([&] { return pub.stats().acknowledged == 1; }, 10s));
@@ -396,9 +331,7 @@ TEST(NatsBridge, AnotherWriterOnAnOrderedStreamIsReported) {
 // A consumer that takes nothing: the subscriber fills its channel and then fetches no more — the consumer's
 // pending count stays at what was not fetched. Once the consumer takes, everything arrives.
 TEST(NatsBridge, AFullChannelStopsFetching) {
-  NATS_SERVER_OR_SKIP(binary);
-  bridge_test::NatsServer server(binary);
-  ASSERT_TRUE(server.start());
+  NATS_SERVER_STARTED_OR_SKIP(server);
   constexpr u64 kN = 10'000, kBatch = 50, kCapacity = 256;  // room for 5 batches of 50 (6 would not fit)
   {
     auto graph = steady::GraphBuilder::for_testing().build();
@@ -407,10 +340,7 @@ TEST(NatsBridge, AFullChannelStopsFetching) {
                             .stream = "FULL",
                             .max_batch_count = kBatch,
                             .stop_graph_when_done = true});
-    auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(kN).build();
-    auto source = std::make_shared<steady::testing::Source<u64>>();
-    graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-    graph.actor("uplink").run(pub, std::move(rx));
+    auto source = bridge_test::feed<u64>(graph, "uplink", pub, "numbers", kN);
     source->push_all(iota_values(kN));
     source->close();
     graph.start();
@@ -454,8 +384,7 @@ TEST(NatsBridge, AFullChannelStopsFetching) {
         return c && c->num_pending == 0 && c->ack_floor == kN / kBatch;
       },
       10s));
-  graph.request_shutdown();
-  EXPECT_TRUE(graph.block_until_stopped(10s).clean);
+  EXPECT_TRUE(bridge_test::stopped(graph).clean);
 }
 
 TEST(NatsBridge, UnreachableServerLogsRetriesAndTheStopReportNamesThePublisher) {
@@ -465,14 +394,8 @@ TEST(NatsBridge, UnreachableServerLogsRetriesAndTheStopReportNamesThePublisher) 
   auto graph = steady::GraphBuilder::for_testing().build();
   NatsPublisher<u64> pub({.url = nowhere, .subject = "x", .stream = "X", .retry_log_every = 100ms});
   NatsSubscriber<u64> sub({.url = nowhere, .subject = "x", .stream = "X", .retry_log_every = 100ms});
-  auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(64).build();
-  auto [in_tx, in_rx] = graph.channel<u64>().name("received").capacity(64).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  auto sink = std::make_shared<steady::testing::Sink<u64>>();
-  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-  graph.actor("uplink").run(pub, std::move(rx));
-  graph.actor("downlink").run(sub, std::move(in_tx));
-  graph.actor("sink").run(&steady::testing::Sink<u64>::actor, std::move(in_rx), sink);
+  auto source = bridge_test::feed<u64>(graph, "uplink", pub, "numbers", 64);
+  auto sink = bridge_test::drain<u64>(graph, "downlink", sub, "received", 64);
   graph.start();
   source->push_all(iota_values(10));
   source->close();
@@ -500,10 +423,7 @@ TEST(NatsBridge, MissingOptionsAreAClearError) {
   LogCapture logs;
   auto graph = steady::GraphBuilder::for_testing().build();
   NatsPublisher<u64> pub({.subject = "", .stream = "X"});
-  auto [tx, rx] = graph.channel<u64>().name("numbers").capacity(64).build();
-  auto source = std::make_shared<steady::testing::Source<u64>>();
-  graph.actor("source").run(&steady::testing::Source<u64>::actor, std::move(tx), source);
-  graph.actor("uplink").run(pub, std::move(rx));
+  auto source = bridge_test::feed<u64>(graph, "uplink", pub, "numbers", 64);
   graph.start();
   source->close();
   EXPECT_TRUE(logs.wait_for("bridge nats publisher 'uplink': no subject configured", 10s));

@@ -121,3 +121,10 @@ class NatsServer {
     GTEST_SKIP()                                                                                             \
         << "nats-server not found (scripts/setup installs Debian's nats-server; or set STEADY_NATS_SERVER)"; \
   }
+
+// In a TEST body: a nats-server of the test's own, `var`, started (the test fails if it does not accept
+// connections in time), or skip as NATS_SERVER_OR_SKIP does.
+#define NATS_SERVER_STARTED_OR_SKIP(var)     \
+  NATS_SERVER_OR_SKIP(var##_binary);         \
+  bridge_test::NatsServer var(var##_binary); \
+  ASSERT_TRUE(var.start())
