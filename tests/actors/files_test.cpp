@@ -23,6 +23,8 @@
 #include <steady/telemetry.hpp>
 #include <steady/testing.hpp>
 
+#include "../telemetry/telemetry_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -338,11 +340,7 @@ TEST(ActorCounters, ShowInTheSnapshotAndMetrics) {
   act::FileSink sink({.path = dir.file("out.log"), .fsync = act::Fsync::every_batch});
   graph.actor("src").run(src, std::move(tx));
   graph.actor("sink").run(sink, std::move(rx));
-  steady::telemetry::Options o;
-  o.serve = false;
-  o.read_environment = false;
-  o.frame = 20ms;
-  auto t = steady::Telemetry::start(graph, o);
+  auto t = steady::Telemetry::start(graph, telemetry_test::quiet());
   ASSERT_TRUE(t) << t.error();
   graph.start();
   ASSERT_TRUE(graph.block_until_stopped(10s).clean);

@@ -8,6 +8,7 @@
 #include <steady/steady.hpp>
 #include <steady/telemetry.hpp>
 
+#include "../telemetry/telemetry_support.hpp"
 #include "http_test_support.hpp"
 
 namespace {
@@ -35,11 +36,7 @@ TEST(HttpTelemetry, CountersNameStatusesBytesAndRetries) {
   graph.actor("egress").run(egress, std::move(rx));
   graph.actor("held_ingest").run(held, std::move(gtx));
   graph.actor("gate").run(&http_test::Gate<std::string>::actor, std::move(grx), gate);
-  steady::telemetry::Options o;
-  o.serve = false;
-  o.read_environment = false;
-  o.frame = 20ms;
-  auto t = steady::Telemetry::start(graph, o);
+  auto t = steady::Telemetry::start(graph, telemetry_test::quiet());
   ASSERT_TRUE(t) << t.error();
   graph.start();
   const auto port = ingest.wait_bound(10s), held_port = held.wait_bound(10s);

@@ -28,6 +28,7 @@
 #include "hub_merge.hpp"
 #include "steady/steady.hpp"
 #include "steady/telemetry.hpp"
+#include "telemetry_support.hpp"
 
 namespace {
 
@@ -35,6 +36,9 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 using u64 = std::uint64_t;
 namespace tel = steady::telemetry;
+using telemetry_test::quiet;
+using telemetry_test::serving;
+using telemetry_test::until;
 
 // ---------------------------------------------------------------- actors
 
@@ -93,35 +97,6 @@ steady::Task labelled(steady::Context& ctx, steady::Rx<u64>& in) {
 }
 
 // ---------------------------------------------------------------- helpers
-
-tel::Options quiet() {
-  tel::Options o;
-  o.serve = false;
-  o.read_environment = false;
-  o.frame = 20ms;
-  o.window = 2s;
-  return o;
-}
-
-tel::Options serving() {
-  tel::Options o = quiet();
-  o.serve = true;
-  o.port = 0;
-  o.port_explicit = true;
-  return o;
-}
-
-template <class Pred>
-json until(const steady::Telemetry& t, Pred pred, std::chrono::milliseconds timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    json s = json::parse(t.snapshot_json());
-    if (!s["frame"].is_null() && pred(s)) return s;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return s;
-    (void)t.wait_for_frames(t.frames() + 1, left);
-  }
-}
 
 template <class Pred>
 json until(const tel::Hub& h, Pred pred, std::chrono::milliseconds timeout = 30s) {

@@ -27,6 +27,7 @@
 #include "http_client.hpp"
 #include "steady/steady.hpp"
 #include "steady/telemetry.hpp"
+#include "telemetry_support.hpp"
 #include "window.hpp"
 
 namespace {
@@ -35,7 +36,7 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 using u64 = std::uint64_t;
 namespace tel = steady::telemetry;
-using telemetry_test::Conn;
+using namespace telemetry_test;  // Conn; quiet(), serving() and until() of telemetry_support.hpp
 
 // ---------------------------------------------------------------- actors
 
@@ -96,36 +97,6 @@ steady::Task ignore(steady::Context& ctx, steady::Rx<u64>&) {
 }
 
 // ---------------------------------------------------------------- helpers
-
-tel::Options quiet(std::chrono::milliseconds frame = 20ms) {
-  tel::Options o;
-  o.serve = false;
-  o.read_environment = false;
-  o.frame = frame;
-  o.window = 2s;
-  return o;
-}
-
-tel::Options serving() {
-  tel::Options o = quiet();
-  o.serve = true;
-  o.port = 0;  // any free port
-  o.port_explicit = true;
-  return o;
-}
-
-// Waits frame by frame (bounded) until `pred(snapshot)` holds; returns the last snapshot seen.
-template <class Pred>
-json until(const steady::Telemetry& t, Pred pred, std::chrono::milliseconds timeout = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    json s = json::parse(t.snapshot_json());
-    if (!s["frame"].is_null() && pred(s)) return s;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return s;
-    (void)t.wait_for_frames(t.frames() + 1, left);
-  }
-}
 
 int channel_index(const json& snap, const std::string& name) {
   for (const auto& c : snap["structure"]["channels"])
