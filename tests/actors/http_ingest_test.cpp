@@ -230,16 +230,21 @@ TEST(HttpIngest, TooManyConnectionsGet503) {
   EXPECT_EQ(rig.ingest.stats().refused_unavailable, 1u);
 }
 
-TEST(HttpIngest, PortInUseFailsTheActorWithAMessageNamingThePort) {
-  http_test::Listener taken;
-  ASSERT_TRUE(taken.ok());
-  HttpIngest ingest({.port = taken.port()});
-  auto graph = steady::GraphBuilder::for_testing().build();
+// Starts `graph` with `ingest` alone (never restarted, so a failure to bind stays a failure) feeding a sink.
+void start_unrestarted(steady::Graph& graph, HttpIngest& ingest) {
   auto [tx, rx] = graph.channel<std::string>().name("requests").capacity(4).build();
   graph.actor("ingest").restart(steady::RestartPolicy::never()).run(ingest, std::move(tx));
   auto sink = std::make_shared<steady::testing::Sink<std::string>>();
   graph.actor("sink").run(&steady::testing::Sink<std::string>::actor, std::move(rx), sink);
   graph.start();
+}
+
+TEST(HttpIngest, PortInUseFailsTheActorWithAMessageNamingThePort) {
+  http_test::Listener taken;
+  ASSERT_TRUE(taken.ok());
+  HttpIngest ingest({.port = taken.port()});
+  auto graph = steady::GraphBuilder::for_testing().build();
+  start_unrestarted(graph, ingest);
   EXPECT_EQ(ingest.wait_bound(10s), 0);
   const std::string why = ingest.last_error();
   EXPECT_NE(why.find("port " + std::to_string(taken.port())), std::string::npos) << why;
@@ -255,11 +260,7 @@ TEST(HttpIngest, PortInUseFailsTheActorWithAMessageNamingThePort) {
 TEST(HttpIngest, BadBindAddressIsAClearError) {
   HttpIngest ingest({.bind = "my-laptop"});
   auto graph = steady::GraphBuilder::for_testing().build();
-  auto [tx, rx] = graph.channel<std::string>().name("requests").capacity(4).build();
-  graph.actor("ingest").restart(steady::RestartPolicy::never()).run(ingest, std::move(tx));
-  auto sink = std::make_shared<steady::testing::Sink<std::string>>();
-  graph.actor("sink").run(&steady::testing::Sink<std::string>::actor, std::move(rx), sink);
-  graph.start();
+  start_unrestarted(graph, ingest);
   EXPECT_EQ(ingest.wait_bound(10s), 0);
   EXPECT_NE(ingest.last_error().find("not an IP address"), std::string::npos) << ingest.last_error();
   graph.request_shutdown();
