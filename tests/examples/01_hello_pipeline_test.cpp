@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <numeric>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -12,20 +11,12 @@
 #include <steady/testing/matchers.hpp>
 
 #include "01_hello_pipeline/actors.hpp"
+#include "example_test_support.hpp"
 
 using namespace std::chrono_literals;
+using example_test::one_to;
 using steady::testing::IsCleanStop;
 using steady::testing::IsUncleanStopVetoedBy;
-
-namespace {
-
-std::vector<std::uint64_t> one_to(std::uint64_t n) {
-  std::vector<std::uint64_t> v(n);
-  std::iota(v.begin(), v.end(), std::uint64_t{1});
-  return v;
-}
-
-}  // namespace
 
 TEST(Example01HelloPipeline, ProducerSendsOneToLastInOrderThroughASmallChannel) {
   steady::testing::Harness h;

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <numeric>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -13,21 +12,13 @@
 #include <steady/testing/matchers.hpp>
 
 #include "02_batching_slices/actors.hpp"
+#include "example_test_support.hpp"
 
 using namespace std::chrono_literals;
 using namespace batching_slices;
+using example_test::one_to;
 using steady::testing::IsCleanStop;
 using ::testing::ElementsAre;
-
-namespace {
-
-std::vector<u64> one_to(u64 n) {
-  std::vector<u64> v(n);
-  std::iota(v.begin(), v.end(), u64{1});
-  return v;
-}
-
-}  // namespace
 
 TEST(Example02BatchingSlices, GeneratorSendsOneToLastIncludingAShortLastBatch) {
   steady::testing::Harness h;

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <numeric>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -12,20 +11,12 @@
 #include <steady/testing/matchers.hpp>
 
 #include "03_solo_vs_troupe/actors.hpp"
+#include "example_test_support.hpp"
 
 using namespace std::chrono_literals;
 using namespace solo_vs_troupe;
+using example_test::one_to;
 using steady::testing::IsCleanStop;
-
-namespace {
-
-std::vector<u64> one_to(u64 n) {
-  std::vector<u64> v(n);
-  std::iota(v.begin(), v.end(), u64{1});
-  return v;
-}
-
-}  // namespace
 
 TEST(Example03SoloVsTroupe, SourceSendsOneToLastAndCloses) {
   steady::testing::Harness h;

@@ -12,9 +12,11 @@
 #include <steady/testing/matchers.hpp>
 
 #include "demo/actors.hpp"
+#include "example_test_support.hpp"
 
 using namespace std::chrono_literals;
 using namespace demo;
+using example_test::count_lines_starting_with;
 using steady::testing::IsCleanStop;
 
 static_assert(kind_of(1) == Kind::number && kind_of(3) == Kind::fizz && kind_of(5) == Kind::buzz &&
@@ -27,24 +29,8 @@ static_assert(kind_of(1) == Kind::number && kind_of(3) == Kind::fizz && kind_of(
 
 namespace {
 
-int count_lines_starting_with(const std::string& text, const std::string& prefix) {
-  int n = 0;
-  for (std::size_t at = 0; at < text.size();) {
-    if (text.compare(at, prefix.size(), prefix) == 0) ++n;
-    const std::size_t nl = text.find('\n', at);
-    if (nl == std::string::npos) break;
-    at = nl + 1;
-  }
-  return n;
-}
-
 std::vector<u64> run_random(u64 seed, std::chrono::milliseconds how_long) {
-  steady::testing::Harness h;
-  auto& out = h.output<u64>("random", 1024);
-  h.actor("random").run(random_numbers, out.end(), seed);
-  h.advance(how_long);
-  EXPECT_THAT(h.run_to_stop(1s), IsCleanStop());
-  return out.received();
+  return example_test::sent_in<u64>(how_long, "random", "random", 1024, random_numbers, seed);
 }
 
 }  // namespace

@@ -17,9 +17,11 @@
 #include <steady/testing/matchers.hpp>
 
 #include "07_publisher_subscriber/actors.hpp"
+#include "example_test_support.hpp"
 
 using namespace std::chrono_literals;
 using namespace pubsub;
+using example_test::count_lines_starting_with;
 using steady::testing::IsCleanStop;
 using ::testing::HasSubstr;
 
@@ -36,24 +38,8 @@ std::vector<std::byte> encoded(const SensorEvent& e) {
   return out;
 }
 
-int count_lines_starting_with(const std::string& text, const std::string& prefix) {
-  int n = 0;
-  for (std::size_t at = 0; at < text.size();) {
-    if (text.compare(at, prefix.size(), prefix) == 0) ++n;
-    const std::size_t nl = text.find('\n', at);
-    if (nl == std::string::npos) break;
-    at = nl + 1;
-  }
-  return n;
-}
-
 std::vector<Reading> run_sensors(SensorSim sim, std::chrono::milliseconds how_long) {
-  steady::testing::Harness h;
-  auto& out = h.output<Reading>("readings", 4096);
-  h.actor("sensors").run(sensors, out.end(), sim);
-  h.advance(how_long);
-  EXPECT_THAT(h.run_to_stop(1s), IsCleanStop());
-  return out.received();
+  return example_test::sent_in<Reading>(how_long, "sensors", "readings", 4096, sensors, sim);
 }
 
 }  // namespace
