@@ -9,11 +9,7 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using steady::Context;
-using steady::Rx;
-using steady::Task;
-using steady::Tx;
+using namespace steady_test::actor_names;
 
 Task produce(Context& ctx, Tx<int>& out) {
   while (ctx.is_running()) co_await ctx.wait_vacant(out, 1);

@@ -14,15 +14,10 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using steady::Context;
-using steady::Rx;
-using steady::Task;
-using steady::Tx;
+using namespace steady_test::actor_names;
 using steady_test::eventually;
 using steady_test::run_graph;
 using steady_test::Watchdog;
-using u64 = std::uint64_t;
 using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------- drained()

@@ -14,14 +14,9 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using steady::Context;
-using steady::Rx;
-using steady::Task;
-using steady::Tx;
+using namespace steady_test::actor_names;
 using steady_test::eventually;
 using steady_test::Watchdog;
-using u64 = std::uint64_t;
 
 Task count_up(Context& ctx, Tx<u64>& out, std::atomic<u64>& sent) {
   u64 next = 0;

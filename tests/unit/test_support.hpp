@@ -1,5 +1,6 @@
 // tests/unit/test_support.hpp — what the core tests share: message-count scaling, a watchdog that turns a
-// hang into a failed assertion, a bounded condition wait, and a lifetime-tracking element type.
+// hang into a failed assertion, a bounded condition wait, a lifetime-tracking element type, and the names
+// their actors are written with.
 //
 // Scaling. Heavy tests take their counts through scaled(n): n times STEADY_TEST_SCALE (default 1), divided by
 // 8 in sanitizer builds (ASan/TSan run 5-20x slower), never below a floor that still exercises wrap-around.
@@ -23,6 +24,16 @@
 namespace steady_test {
 
 using namespace std::chrono_literals;
+
+// The names the core tests write their actors with, in one line: `using namespace steady_test::actor_names;`.
+namespace actor_names {
+using namespace std::chrono_literals;
+using steady::Context;
+using steady::Rx;
+using steady::Task;
+using steady::Tx;
+using u64 = std::uint64_t;
+}  // namespace actor_names
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 inline constexpr bool kSanitized = true;

@@ -17,18 +17,13 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using steady::Context;
-using steady::Rx;
-using steady::Task;
-using steady::Tx;
+using namespace steady_test::actor_names;
 using steady::WaitResult;
 using steady::WaitStatus;
 using steady_test::eventually;
 using steady_test::run_graph;
 using steady_test::scaled;
 using steady_test::Watchdog;
-using u64 = std::uint64_t;
 
 enum class Placement { solo, solo_parking, troupe };
 

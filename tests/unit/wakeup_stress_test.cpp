@@ -12,14 +12,9 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using steady::Context;
-using steady::Rx;
-using steady::Task;
-using steady::Tx;
+using namespace steady_test::actor_names;
 using steady_test::run_graph;
 using steady_test::scaled;
-using u64 = std::uint64_t;
 
 struct Lcg {
   u64 s;
