@@ -1,5 +1,5 @@
 // tests/telemetry/common.mjs — what the node test scripts of tests/telemetry share: arguments, skipping a test whose
-// tool is missing, checks, starting a program and reading what it prints, and bounded polling.
+// tool is missing, checks, the closing tally, starting a program and reading what it prints, and bounded polling.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +33,18 @@ export function requireFile(file, remedy) {
 export function check(cond, what) {
   if (!cond) throw new Error('FAILED: ' + what);
   console.log('ok - ' + what);
+}
+
+// The closing lines of a test script: its tally when every check passed, or the error (with its stack) and the
+// tally when one failed. Returns the exit status.
+export function passed() {
+  console.log('1 passed, 0 failed');
+  return 0;
+}
+export function failed(e) {
+  console.error(e && e.stack ? e.stack : String(e));
+  console.log('0 passed, 1 failed');
+  return 1;
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { arg, check, failAfter, killAll, requireArgs, requireFile, start, until } from './common.mjs';
+import { arg, check, failAfter, failed, killAll, passed, requireArgs, requireFile, start, until } from './common.mjs';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
@@ -111,11 +111,9 @@ try {
   });
   check(p50, 'the latency histogram answers histogram_quantile: p50 of "slow" = ' +
     (p50 ? (Number(p50[0].value[1]) * 1e3).toFixed(3) + ' ms' : 'none'));
-  console.log('1 passed, 0 failed');
+  status = passed();
 } catch (e) {
-  console.error(e && e.stack ? e.stack : String(e));
-  console.log('0 passed, 1 failed');
-  status = 1;
+  status = failed(e);
 } finally {
   killAll(children);
   await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null

@@ -15,8 +15,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { arg, check, failAfter, killAll, requireArgs, start, until } from '../common.mjs';
-import { launch, loadChromium } from './browser.mjs';
+import { arg, check, failAfter, failed, killAll, passed, requireArgs, start, until } from '../common.mjs';
+import { checkOneNodePerActor, launch, loadChromium, openLive } from './browser.mjs';
 
 const senderExe = arg('--sender');
 const receiverExe = arg('--receiver');
@@ -56,19 +56,10 @@ try {
   check(snap && crossChannels(snap).length === 1, 'the hub reports both processes up and one bridged link');
 
   context = await launch(chromium, profile, { viewport: { width: 1400, height: 700 } });
-  const page = context.pages()[0] || await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(url + '/', { waitUntil: 'load' });
-  await page.waitForFunction(() => window.steadyUI && window.steadyUI.state().seq > 0 &&
-    document.querySelector('#graph svg g.node[data-actor]'), null, { timeout: 20_000 });
-  check((await page.title()).includes('Live'), 'the title says Live: ' + await page.title());
+  const { page, pageErrors } = await openLive(context, url);
 
   // 1. every actor of both processes, clustered by process
-  const st = await page.evaluate(() => window.steadyUI.structure());
-  const nodes = await page.$$eval('#graph svg g.node[data-actor]', (gs) => gs.map((g) => Number(g.dataset.actor)));
-  check(nodes.length === st.actors.length && new Set(nodes).size === st.actors.length,
-    `one SVG node per actor (${nodes.length} nodes, ${st.actors.length} actors)`);
+  const { st, nodes } = await checkOneNodePerActor(page);
   for (const [i, p] of st.processes.entries()) {
     const mine = st.actors.filter((a) => a.process === i);
     check(mine.length >= 2 && mine.every((a) => nodes.includes(a.id) && a.name.startsWith(p.title + '/')),
@@ -123,11 +114,9 @@ try {
   check((await page.title()).includes('Live'), 'the hub page stays live: ' + await page.title());
   await page.screenshot({ path: path.join(out, 'hub_ui_down.png') });
   check(pageErrors.length === 0, 'no script errors in the page' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
-  console.log('1 passed, 0 failed');
+  status = passed();
 } catch (e) {
-  console.error(e && e.stack ? e.stack : String(e));
-  console.log('0 passed, 1 failed');
-  status = 1;
+  status = failed(e);
 } finally {
   killAll(children);
   if (context) await context.close().catch(() => {});

@@ -15,8 +15,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { arg, check, failAfter, requireArgs, start } from '../common.mjs';
-import { launch, loadChromium } from './browser.mjs';
+import { arg, check, failAfter, failed, passed, requireArgs, start } from '../common.mjs';
+import { checkOneNodePerActor, launch, loadChromium, openLive } from './browser.mjs';
 
 const example = arg('--example');
 const out = path.resolve(arg('--out') || 'telemetry-e2e');
@@ -40,19 +40,10 @@ try {
   const url = await urlPromise;
   console.log('example at ' + url);
   context = await launch(chromium, profile, { acceptDownloads: true });
-  const page = context.pages()[0] || await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(url + '/', { waitUntil: 'load' });
-  await page.waitForFunction(() => window.steadyUI && window.steadyUI.state().seq > 0 &&
-    document.querySelector('#graph svg g.node[data-actor]'), null, { timeout: 20_000 });
-  check((await page.title()).includes('Live'), 'the title says Live: ' + await page.title());
+  const { page, pageErrors } = await openLive(context, url);
 
   // 1. one node per actor, one edge per channel
-  const st = await page.evaluate(() => window.steadyUI.structure());
-  const nodes = await page.$$eval('#graph svg g.node[data-actor]', (gs) => gs.map((g) => Number(g.dataset.actor)));
-  check(nodes.length === st.actors.length && new Set(nodes).size === st.actors.length,
-    `one SVG node per actor (${nodes.length} nodes, ${st.actors.length} actors)`);
+  const { st } = await checkOneNodePerActor(page);
   const edges = await page.$$eval('#graph svg g.edge[data-edge]', (gs) => gs.map((g) => g.dataset.channels.split(',').map(Number)));
   const drawn = edges.flat();
   check(drawn.length === st.channels.length && new Set(drawn).size === st.channels.length,
@@ -127,11 +118,9 @@ try {
   check((await page.title()).includes('Replay'), 'the title says Replay: ' + await page.title());
   await page.screenshot({ path: path.join(out, 'telemetry_replay.png') });
   check(pageErrors.length === 0, 'no script errors in the page' + (pageErrors.length ? ': ' + pageErrors.join('; ') : ''));
-  console.log('1 passed, 0 failed');
+  status = passed();
 } catch (e) {
-  console.error(e && e.stack ? e.stack : String(e));
-  console.log('0 passed, 1 failed');
-  status = 1;
+  status = failed(e);
 } finally {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   if (context) await context.close().catch(() => {});
