@@ -23,6 +23,7 @@
 #include <steady/steady.hpp>
 
 #include "../telemetry/http_client.hpp"
+#include "../unit/loopback.hpp"
 #include "../unit/test_support.hpp"
 
 namespace http_test {
@@ -68,42 +69,8 @@ struct Gate {
   }
 };
 
-// A port that was free a moment ago (for tests that need a server to appear later on a known port).
-using telemetry_test::free_tcp_port;
-
-// A listening socket on 127.0.0.1 (port 0: any free one), closed by the destructor.
-class Listener {
- public:
-  explicit Listener(std::uint16_t port = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    const int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-      return;
-    }
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~Listener() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
-  [[nodiscard]] int fd() const { return fd_; }
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-  [[nodiscard]] bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
+using steady_test::free_tcp_port;  // tests/unit/loopback.hpp
+using steady_test::Listener;
 
 // One request the test server received.
 struct Received {

@@ -27,7 +27,7 @@
 #include <steady/steady.hpp>
 #include <steady/testing.hpp>
 
-#include "../telemetry/http_client.hpp"
+#include "../unit/loopback.hpp"
 #include "../unit/test_support.hpp"
 #include "support.hpp"
 
@@ -45,7 +45,7 @@ const std::string kAnyPort = "tcp://127.0.0.1:*";
 
 // A tcp port on 127.0.0.1 with nothing listening: bound by the kernel's choice, then released.
 std::string unused_tcp_endpoint() {
-  return "tcp://127.0.0.1:" + std::to_string(telemetry_test::free_tcp_port());
+  return "tcp://127.0.0.1:" + std::to_string(steady_test::free_tcp_port());
 }
 
 // The receiving side: an ingress (actor "ingress") feeding a recording sink, in its own graph, started.

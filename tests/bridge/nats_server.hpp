@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "../telemetry/http_client.hpp"
+#include "../unit/loopback.hpp"
 #include "process.hpp"
 
 namespace bridge_test {
@@ -45,7 +45,7 @@ inline bool tools_required() {
   return req != nullptr && std::string(req) == "1";
 }
 
-using telemetry_test::free_tcp_port;
+using steady_test::free_tcp_port;
 
 inline bool port_accepts(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

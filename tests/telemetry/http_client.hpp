@@ -1,6 +1,6 @@
 // tests/telemetry/http_client.hpp — a deliberately dumb HTTP client on POSIX sockets, for the telemetry
 // tests: it sends exactly the bytes it is given (so it can send malformed requests too) and reads with a
-// deadline. Also the free-port finder that the telemetry, actor and bridge tests share.
+// deadline.
 #pragma once
 
 #include <arpa/inet.h>
@@ -14,20 +14,6 @@
 #include <string>
 
 namespace telemetry_test {
-
-// A tcp port on 127.0.0.1 that was free a moment ago (bound by the kernel's choice, then released): for a
-// server that must appear later on a known port, or for an address where nothing listens.
-inline std::uint16_t free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 class Conn {
  public:

@@ -24,6 +24,7 @@
 
 #include "collector.hpp"
 #include "exposition.hpp"
+#include "../unit/loopback.hpp"
 #include "http_client.hpp"
 #include "steady/steady.hpp"
 #include "steady/telemetry.hpp"
@@ -103,29 +104,6 @@ int channel_index(const json& snap, const std::string& name) {
     if (c["name"] == name) return c["id"].get<int>();
   return -1;
 }
-
-// A listening socket on 127.0.0.1, holding a port.
-class PortHolder {
- public:
-  explicit PortHolder(std::uint16_t port = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd_, 4) == 0) {
-      socklen_t len = sizeof a;
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-      port_ = ntohs(a.sin_port);
-    }
-  }
-  ~PortHolder() { ::close(fd_); }
-  [[nodiscard]] std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
 
 // A little graph that keeps running: tick → consume, plus a full channel.
 struct LiveGraph {
@@ -362,7 +340,7 @@ TEST(TelemetryStructure, BundlesCollapseIntoOneEdge) {
 // ---------------------------------------------------------------- ports and addresses
 
 TEST(TelemetryServer, ExplicitPortInUseIsAnError) {
-  PortHolder held;
+  steady_test::Listener held;
   ASSERT_NE(held.port(), 0);
   LiveGraph g;
   tel::Options o = quiet();
@@ -376,7 +354,7 @@ TEST(TelemetryServer, ExplicitPortInUseIsAnError) {
 }
 
 TEST(TelemetryServer, DefaultPortTakenMovesToTheNextFree) {
-  PortHolder held;
+  steady_test::Listener held;
   ASSERT_NE(held.port(), 0);
   LiveGraph g;
   tel::Options o = quiet();
@@ -390,7 +368,7 @@ TEST(TelemetryServer, DefaultPortTakenMovesToTheNextFree) {
 }
 
 TEST(TelemetryServer, EnvironmentSetsAnExplicitPortAndBadValuesAreErrors) {
-  PortHolder held;
+  steady_test::Listener held;
   LiveGraph g;
   tel::Options o = quiet();
   o.serve = true;
